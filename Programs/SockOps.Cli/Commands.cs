@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace SockOps.Cli;
+
+/// <summary>The verbs of the sockops host; each lives in its own file.</summary>
+internal static partial class Commands
+{
+    public static IEnumerable<Command> All()
+    {
+        yield break;
+    }
+}
