@@ -70,7 +70,7 @@ disassemble() {
       hex = $2; gsub(/ /, "", hex)
       text = $3
       for (i = 4; i <= NF; i++) text = text "\\t" $i
-      sub(/ <[^>]*>$/, "", text)
+      sub(/ <[.][^<>]*>$/, "", text)
       gsub(/^ +| +$/, "", text)
       print hex "\t" text
     }'
