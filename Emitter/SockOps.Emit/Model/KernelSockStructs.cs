@@ -73,6 +73,9 @@ public static class BpfSock
 /// <summary>
 /// <c>struct bpf_tcp_sock</c> (112 bytes), returned (NULL-checked) by <c>bpf_tcp_sock(sk)</c>
 /// (<c>PTR_TO_TCP_SOCK</c>). Read-only; u32 fields load with 4 bytes only, u64 fields with 8 only.
+/// (A 4-byte load of the upper half of a u64 field, offsets 84 and 92, passes the kernel's access
+/// check but fails its access rewrite with EFAULT, "error during ctx access conversion"; the model
+/// refuses it up front.)
 /// </summary>
 public static class BpfTcpSock
 {
