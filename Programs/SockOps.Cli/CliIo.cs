@@ -5,13 +5,13 @@ namespace SockOps.Cli;
 /// <summary>Input and output plumbing shared by the verbs: '-' means stdin/stdout.</summary>
 internal static class CliIo
 {
-    public static string ReadText(string path) =>
-        path == "-" ? Console.In.ReadToEnd() : File.ReadAllText(RequireFile(path));
+    public static string ReadText(CliConsole console, string path) =>
+        path == "-" ? console.In.ReadToEnd() : File.ReadAllText(RequireFile(path));
 
-    public static byte[] ReadBytes(string path)
+    public static byte[] ReadBytes(CliConsole console, string path)
     {
         if (path != "-") return File.ReadAllBytes(RequireFile(path));
-        using var stdin = Console.OpenStandardInput();
+        using var stdin = console.OpenInput();
         using var buffer = new MemoryStream();
         stdin.CopyTo(buffer);
         return buffer.ToArray();

@@ -5,8 +5,9 @@ namespace SockOps.Cli;
 /// <summary>The verbs of the sockops host; each lives in its own file.</summary>
 internal static partial class Commands
 {
-    public static IEnumerable<Command> All()
+    public static IEnumerable<Command> All(CliConsole console)
     {
-        yield break;
+        yield return Asm(console);
+        yield return Disasm(console);
     }
 }
