@@ -9,5 +9,6 @@ internal static partial class Commands
     {
         yield return Asm(console);
         yield return Disasm(console);
+        yield return Conformance(console);
     }
 }
