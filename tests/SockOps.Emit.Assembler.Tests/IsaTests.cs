@@ -1,3 +1,5 @@
+using CsCheck;
+
 namespace SockOps.Emit.Assembler.Tests;
 
 /// <summary>
@@ -137,5 +139,33 @@ public class IsaTests
         Assert.True(message is not null, form + " was accepted");
         Assert.Contains(expected, message, StringComparison.Ordinal);
         Assert.False(Isa.IsValid(insn));
+    }
+
+    private static bool Explained(ulong slot, int hi) =>
+        Isa.Check((byte)slot, (byte)((slot >> 8) & 0xf), (byte)((slot >> 12) & 0xf), (short)(slot >> 16), (int)(slot >> 32), hi) == Isa.IsaViolation.None;
+
+    [Fact]
+    public void Fast_check_agrees_with_the_explaining_check_on_random_slots()
+    {
+        // Field values near the special cases make disagreements likely to show up.
+        var fieldValue = Gen.OneOf(Gen.Int, Gen.OneOfConst(0, 1, 2, 8, 16, 32, 64, 0x10000, 0x100, 0x110, 0xf1, 0xe1, 0x41, -1));
+        var slot = from op in Gen.Byte from regs in Gen.Byte from off in fieldValue from imm in fieldValue
+                   select (ulong)op | (ulong)regs << 8 | (ulong)(ushort)(short)off << 16 | (ulong)(uint)imm << 32;
+        Gen.Select(slot, Gen.OneOf(Gen.Const(0), Gen.Int)).Sample((s, hi) =>
+            Assert.True(Isa.IsValidFast(s, hi) == Explained(s, hi), $"slot 0x{s:x16} hi {hi}"), iter: 200_000);
+    }
+
+    [Fact]
+    public void Fast_check_agrees_with_the_explaining_check_for_every_opcode_and_register_pair()
+    {
+        foreach (int off in new[] { 0, 1, 8, 16, 32, -1 })
+            foreach (int imm in new[] { 0, 1, 16, 0x100, 0xf1, 0x10000 })
+                for (int op = 0; op < 256; op++)
+                    for (int regs = 0; regs < 256; regs++)
+                    {
+                        ulong s = (uint)op | (uint)regs << 8 | (ulong)(ushort)(short)off << 16 | (ulong)(uint)imm << 32;
+                        if (Isa.IsValidFast(s, 0) != Explained(s, 0) || Isa.IsValidFast(s, 5) != Explained(s, 5))
+                            Assert.Fail($"slot 0x{s:x16}");
+                    }
     }
 }
