@@ -10,5 +10,7 @@ internal static partial class Commands
         yield return Asm(console);
         yield return Disasm(console);
         yield return Conformance(console);
+        yield return Lint(console);
+        yield return Ctx(console);
     }
 }
