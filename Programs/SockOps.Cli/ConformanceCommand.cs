@@ -1,0 +1,44 @@
+using System.CommandLine;
+using SockOps.Emit.Runtime.Conformance;
+
+namespace SockOps.Cli;
+
+internal static partial class Commands
+{
+    private static Command Conformance(CliConsole console)
+    {
+        var directory = new Argument<string>("DIR") { Description = "A directory of BPF conformance suite .data files." };
+        var cpu = new Option<string>("--cpu") { Description = "Instruction set version: v3 skips the v4-only tests.", DefaultValueFactory = _ => "v4" };
+        cpu.AcceptOnlyFromAmong("v3", "v4");
+        var command = new Command("conformance", "Run the BPF ISA conformance suite through our assembler and loader on this kernel (needs CAP_BPF).") { directory, cpu };
+        command.SetAction(parse =>
+        {
+            string dir = parse.GetValue(directory)!;
+            if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"{dir}: no such directory");
+            int version = parse.GetValue(cpu) == "v3" ? 3 : 4;
+            int passed = 0, failed = 0, skipped = 0, unexpected = 0;
+            foreach (ConformanceResult r in ConformanceRunner.RunDirectory(dir, version))
+            {
+                string verdict = r.Outcome switch
+                {
+                    ConformanceOutcome.Passed => "PASS",
+                    ConformanceOutcome.Skipped => "SKIP",
+                    _ => ConformanceRunner.IsKnownKernelRefusal(r) ? "FAIL (kernel refuses, as for the suite's own runner)" : "FAIL",
+                };
+                console.Out.WriteLine($"{verdict} {r.Name}: {r.Detail}");
+                switch (r.Outcome)
+                {
+                    case ConformanceOutcome.Passed: passed++; break;
+                    case ConformanceOutcome.Skipped: skipped++; break;
+                    default:
+                        failed++;
+                        if (!ConformanceRunner.IsKnownKernelRefusal(r)) unexpected++;
+                        break;
+                }
+            }
+            console.Out.WriteLine($"{passed} passed, {failed} failed, {skipped} skipped");
+            return unexpected == 0 ? 0 : 1;
+        });
+        return command;
+    }
+}
