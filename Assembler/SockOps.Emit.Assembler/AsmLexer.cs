@@ -151,17 +151,19 @@ internal ref struct AsmLexer
         isHex = _pos + 1 < _text.Length && _text[_pos] == '0' && (_text[_pos + 1] is 'x' or 'X');
         if (isHex) _pos += 2;
         int valueStart = _pos;
-        UInt128 value = 0;
+        ulong value = 0;
+        ulong radix = isHex ? 16u : 10u;
+        ulong limit = ulong.MaxValue / radix;
         bool overflow = false;
         while (_pos < _text.Length)
         {
             char c = _text[_pos];
-            int digit;
-            if (char.IsAsciiDigit(c)) digit = c - '0';
-            else if (isHex && char.IsAsciiHexDigit(c)) digit = (c | 0x20) - 'a' + 10;
+            uint digit;
+            if (char.IsAsciiDigit(c)) digit = (uint)(c - '0');
+            else if (isHex && char.IsAsciiHexDigit(c)) digit = (uint)((c | 0x20) - 'a' + 10);
             else break;
-            value = value * (isHex ? 16u : 10u) + (uint)digit;
-            if (value > ulong.MaxValue) overflow = true;
+            if (value > limit || value * radix > ulong.MaxValue - digit) overflow = true;
+            value = unchecked(value * radix + digit);
             _pos++;
         }
         if (_pos == valueStart || (_pos < _text.Length && IsWordChar(_text[_pos])))

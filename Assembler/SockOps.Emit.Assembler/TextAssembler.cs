@@ -46,8 +46,8 @@ public static class TextAssembler
         if (dialect is not (AsmDialect.Llvm or AsmDialect.Conformance))
             throw new ArgumentOutOfRangeException(nameof(dialect), dialect, "Unknown assembler dialect.");
 
-        // One instruction per ~20 characters is typical; the buffer grows if not.
-        var state = new TextAssemblerState(text.Length / 20) { ImplicitExitLabel = dialect == AsmDialect.Conformance };
+        // At most one instruction per line in practice (';' can add more; the buffer then grows).
+        var state = new TextAssemblerState(text.Count('\n') + 1) { ImplicitExitLabel = dialect == AsmDialect.Conformance };
         int lineNumber = firstLine;
         while (!text.IsEmpty && !state.TooManyErrors)
         {

@@ -144,34 +144,36 @@ internal static class TextAssemblerLlvm
     private static void ParseRegisterStatement(ref AsmLexer lx, TextAssemblerState st, Reg dst)
     {
         int line = lx.Line;
-        int opStart = lx.Position;
-        bool signed = lx.TryWord("s");
         AluOperation op;
         short offset = 0;
-        if (signed)
+        // Dispatch on the operator's first character: this is the hottest path of the parser.
+        switch (lx.Peek())
         {
-            if (lx.TryText(">>=")) op = AluOperation.Arsh;
-            else if (lx.TryText("/=")) { op = AluOperation.Div; offset = 1; }
-            else if (lx.TryText("%=")) { op = AluOperation.Mod; offset = 1; }
-            else throw lx.Expected("'s>>=', 's/=' or 's%='");
+            case '=' when lx.PeekAhead(1) != '=':
+                lx.ExpectChar('=');
+                ParseAssignment(ref lx, st, dst);
+                return;
+            case 's' when lx.TryWord("s"):
+                if (lx.TryText(">>=")) op = AluOperation.Arsh;
+                else if (lx.TryText("/=")) { op = AluOperation.Div; offset = 1; }
+                else if (lx.TryText("%=")) { op = AluOperation.Mod; offset = 1; }
+                else throw lx.Expected("'s>>=', 's/=' or 's%='");
+                break;
+            case '+' when lx.TryText("+="): op = AluOperation.Add; break;
+            case '-' when lx.TryText("-="): op = AluOperation.Sub; break;
+            case '*' when lx.TryText("*="): op = AluOperation.Mul; break;
+            case '/' when lx.TryText("/="): op = AluOperation.Div; break;
+            case '%' when lx.TryText("%="): op = AluOperation.Mod; break;
+            case '|' when lx.TryText("|="): op = AluOperation.Or; break;
+            case '&' when lx.TryText("&="): op = AluOperation.And; break;
+            case '^' when lx.TryText("^="): op = AluOperation.Xor; break;
+            case '<' when lx.TryText("<<="): op = AluOperation.Lsh; break;
+            case '>' when lx.TryText(">>="): op = AluOperation.Rsh; break;
+            case '=':
+                throw lx.ErrorAt(lx.Position, "expected an assignment operator ('=', '+=', ...) but found '=='", "==");
+            default:
+                throw lx.Expected("an assignment operator ('=', '+=', '-=', ...)");
         }
-        else if (lx.TryText("<<=")) op = AluOperation.Lsh;
-        else if (lx.TryText(">>=")) op = AluOperation.Rsh;
-        else if (lx.TryText("+=")) op = AluOperation.Add;
-        else if (lx.TryText("-=")) op = AluOperation.Sub;
-        else if (lx.TryText("*=")) op = AluOperation.Mul;
-        else if (lx.TryText("/=")) op = AluOperation.Div;
-        else if (lx.TryText("%=")) op = AluOperation.Mod;
-        else if (lx.TryText("|=")) op = AluOperation.Or;
-        else if (lx.TryText("&=")) op = AluOperation.And;
-        else if (lx.TryText("^=")) op = AluOperation.Xor;
-        else if (lx.TryText("==")) throw lx.ErrorAt(opStart, "expected an assignment operator ('=', '+=', ...) but found '=='", "==");
-        else if (lx.TryChar('='))
-        {
-            ParseAssignment(ref lx, st, dst);
-            return;
-        }
-        else throw lx.Expected("an assignment operator ('=', '+=', '-=', ...)");
 
         bool is64 = !dst.Is32;
         if (TryRegister(ref lx, out var src))
@@ -616,8 +618,13 @@ internal static class TextAssemblerLlvm
         return unchecked((long)(ulong)(value & ulong.MaxValue));
     }
 
-    private static bool IsRegisterLike(ReadOnlySpan<char> word) =>
-        word.Length >= 2 && (word[0] == 'r' || word[0] == 'w') && char.IsAsciiDigit(word[1]) && !word[1..].ContainsAnyExceptInRange('0', '9');
+    private static bool IsRegisterLike(ReadOnlySpan<char> word)
+    {
+        if (word.Length < 2 || (word[0] != 'r' && word[0] != 'w')) return false;
+        for (int i = 1; i < word.Length; i++)
+            if (!char.IsAsciiDigit(word[i])) return false;
+        return true;
+    }
 
     private static bool TryRegister(ref AsmLexer lx, out Reg register)
     {

@@ -116,7 +116,9 @@ internal sealed class TextAssemblerState
 
         var labels = new Dictionary<string, int>(_labels.Count, StringComparer.Ordinal);
         foreach (var (name, where) in _labels) labels[name] = where.Slot;
-        return new TextAssemblyResult(_instructions[.._count], _lines[.._count], Slot, labels,
+        var instructions = _count == _instructions.Length ? _instructions : _instructions[.._count];
+        var lines = _count == _lines.Length ? _lines : _lines[.._count];
+        return new TextAssemblyResult(instructions, lines, Slot, labels,
             maps is null ? Array.Empty<MapReference>() : maps.ToArray());
     }
 

@@ -88,10 +88,12 @@ public class ConformanceSuiteTests
 
         if (data.AsmText is null && data.RawProgram is not null)
         {
-            // '-- raw' programs with a non-zero unused field: there is no text to refuse; the bytes are
-            // refused when decoded/loaded (decoder and Runtime tests). Here: they are read exactly.
+            // '-- raw' programs with a non-zero unused field: no text to refuse; the decoder refuses the
+            // bytes (RFC 9669: unused fields SHALL be zero; a mov/call offset has no such meaning), naming instruction 0.
             Assert.NotNull(data.ExpectedError);
-            Assert.Equal(16, data.GetProgramBytes().Length);
+            var refused = Assert.Throws<InstructionDecodeException>(() => InstructionDecoder.Decode(data.GetProgramBytes()));
+            Assert.Equal(0, refused.InstructionIndex);
+            Assert.NotEmpty(refused.Reason);
             return;
         }
         if (suite is not null && !suite.StartsWith("error:", StringComparison.Ordinal) && suite.Length > 0)

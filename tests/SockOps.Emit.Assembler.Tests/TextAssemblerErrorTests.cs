@@ -24,6 +24,7 @@ public class TextAssemblerErrorTests
     [InlineData("r1 = *(u24 *)(r2 + 0)", "1:8: expected a type (u8, u16, u32, u64, s8, s16, s32) but found 'u24'", "u24")]
     [InlineData("r1 = -r2", "1:7: neg works in place: expected 'r1' but found 'r2'", "r2")]
     [InlineData("w1 = 5 ll", "1:1: ld_imm64 ('ll') needs a 64-bit register (r0..r10)", "w1")]
+    [InlineData("r1 == 5", "1:4: expected an assignment operator ('=', '+=', ...) but found '=='", "==")]
     [InlineData("r0 = 1; r1 = r11", "1:14: expected a register (r0..r10) but found 'r11'", "r11")]
     [InlineData("lock *(u8 *)(r1 + 0) += r2", "1:7: atomic operations work on u32 or u64 only", "(")]
     [InlineData("if r1 = 5 goto +1", "1:7: expected a comparison ('==', '!=', '>', '>=', '<', '<=', 's>', 's>=', 's<', 's<=', '&') but found '='", "=")]
