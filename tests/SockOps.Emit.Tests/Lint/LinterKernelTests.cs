@@ -61,7 +61,7 @@ public class LinterKernelTests
     public void Linter_flags_and_kernel_refuses(string name)
     {
         var c = Cases.Single(x => x.Name == name);
-        using var map = RawBpf.CreateMap(MapType.ProgArray, 4, 4, 1);
+        using var map = RawBpf.CreateMap(MapType.ProgramArray, 4, 4, 1);
         int mapFd = (int)map.DangerousGetHandle();
         var program = c.Build(mapFd);
 

@@ -168,8 +168,8 @@ public class HelperModelTests
             setsockopt.Arguments.Select(a => a.Kind));
         Assert.Equal(HelperReturnKind.TcpSockOrNull, Helpers.Find(96)!.ReturnKind);
         Assert.True(Helpers.Find(131)!.ReturnsNullable);
-        Assert.Equal([MapType.Sockmap], Helpers.Find(53)!.Arguments[1].AcceptedMapTypes);
-        Assert.DoesNotContain(MapType.Sockmap, Helpers.Find(2)!.Arguments[0].AcceptedMapTypes);
+        Assert.Equal([MapType.SockMap], Helpers.Find(53)!.Arguments[1].AcceptedMapTypes);
+        Assert.DoesNotContain(MapType.SockMap, Helpers.Find(2)!.Arguments[0].AcceptedMapTypes);
         Assert.Equal([SockOp.HdrOptLenCb], Helpers.FindRuntimeHint(144)!.EffectiveOps);
         Assert.Equal(16, Helpers.FindRuntimeHint(49)!.EffectiveOps.Count);
     }
