@@ -226,6 +226,8 @@ public static class InstructionLinter
                 if (op is AluOperation.Div or AluOperation.Mod && insn.Immediate == 0)
                     Add(i, LintRules.DivisionByZero, "div by zero: the divisor immediate is 0");
             }
+            if (cls == InstructionClass.Ld && (MemoryMode)(insn.Opcode & 0xe0) is MemoryMode.Abs or MemoryMode.Ind && _options.ProgramType == LintProgramType.SockOps)
+                Add(i, LintRules.LegacyPacketLoad, "BPF_LD_[ABS|IND] instructions not allowed for this program type: sock_ops reads packets through skb_data/skb_data_end");
             foreach (int field in RegisterFields(insn))
             {
                 if (field >= Register.Count)

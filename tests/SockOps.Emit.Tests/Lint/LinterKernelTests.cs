@@ -55,6 +55,8 @@ public class LinterKernelTests
         new("return (u32)-1 on both paths", _ => [Ldx(4, 2, 1, 0), Mov32(0, -1), JeqImm(2, 0, 1), Exit(), Exit()],
             [LintRules.ReturnValue, LintRules.ReturnValue], "At program exit the register R0 has smin=4294967295 smax=4294967295 should have been in [0, 1]"),
         new("return -1 loaded with ld_imm64", _ => [LdImm64(0, -1), Exit()], [LintRules.ReturnValue], "At program exit the register R0 has smin=-1 smax=-1 should have been in [0, 1]"),
+        new("legacy absolute packet load", _ => [Mov64Reg(6, 1), new Instruction(Opcode.Memory(InstructionClass.Ld, MemoryMode.Abs, MemorySize.W), 0, 0, 0, 0), ExitOne, Exit()],
+            [LintRules.LegacyPacketLoad], "BPF_LD_[ABS|IND] instructions not allowed for this program type"),
         new("atomic add on reply", _ => [Mov64(2, 1), AtomicAdd(4, 1, 2, 4), ExitOne, Exit()], [LintRules.ContextAccess], "BPF_ATOMIC stores into R1 ctx is not allowed"),
     ];
 
