@@ -31,6 +31,25 @@ public readonly record struct Instruction
         ImmediateHigh = immediateHigh;
     }
 
+    // Fast path for the builder and decoder: the caller guarantees 4-bit register fields and a zero
+    // high immediate for non-wide opcodes, so the per-instruction checks above are skipped.
+    internal Instruction(byte opcode, byte destination, byte source, short offset, int immediate, int immediateHigh, bool unchecked_)
+    {
+        _ = unchecked_;
+        Opcode = opcode;
+        DestinationIndex = destination;
+        SourceIndex = source;
+        Offset = offset;
+        Immediate = immediate;
+        ImmediateHigh = immediateHigh;
+    }
+
+    /// <summary>This instruction with another offset (jump fix-ups).</summary>
+    internal Instruction WithOffsetUnchecked(short offset) => new(Opcode, DestinationIndex, SourceIndex, offset, Immediate, ImmediateHigh, true);
+
+    /// <summary>This instruction with another low immediate (call and function-address fix-ups).</summary>
+    internal Instruction WithImmediateUnchecked(int immediate) => new(Opcode, DestinationIndex, SourceIndex, Offset, immediate, ImmediateHigh, true);
+
     /// <summary>The 8-bit opcode.</summary>
     public byte Opcode { get; }
 

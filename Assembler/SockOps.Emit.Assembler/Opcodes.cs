@@ -124,6 +124,8 @@ public enum JumpOperation : byte
     Jslt = 0xc0,
     /// <summary>Jump if signed less or equal.</summary>
     Jsle = 0xd0,
+    /// <summary>Conditional pseudo jump (JMP class only): <c>may_goto</c> when the source field is 0 (Linux 6.9+).</summary>
+    Jcond = 0xe0,
 }
 
 /// <summary>Atomic operation codes carried in the immediate of a BPF_ATOMIC instruction.</summary>
