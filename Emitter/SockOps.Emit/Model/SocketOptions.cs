@@ -1,0 +1,275 @@
+using System.Globalization;
+
+namespace SockOps.Emit;
+
+/// <summary>The <c>level</c> argument of <c>bpf_setsockopt</c>/<c>bpf_getsockopt</c> (reference §3).</summary>
+public enum SocketOptionLevel
+{
+    /// <summary><c>SOL_IP</c> (0).</summary>
+    Ip = 0,
+    /// <summary><c>SOL_SOCKET</c> (1).</summary>
+    Socket = 1,
+    /// <summary><c>SOL_TCP</c> (6 = IPPROTO_TCP).</summary>
+    Tcp = 6,
+    /// <summary><c>SOL_IPV6</c> (41).</summary>
+    Ipv6 = 41,
+}
+
+/// <summary><c>SOL_SOCKET</c> option names that sock_ops may use.</summary>
+public enum SocketLevelOption
+{
+    /// <summary><c>SO_REUSEADDR</c>.</summary>
+    ReuseAddr = 2,
+    /// <summary><c>SO_SNDBUF</c> (the kernel doubles the value).</summary>
+    SndBuf = 7,
+    /// <summary><c>SO_RCVBUF</c>.</summary>
+    RcvBuf = 8,
+    /// <summary><c>SO_KEEPALIVE</c>.</summary>
+    KeepAlive = 9,
+    /// <summary><c>SO_PRIORITY</c>.</summary>
+    Priority = 12,
+    /// <summary><c>SO_REUSEPORT</c>.</summary>
+    ReusePort = 15,
+    /// <summary><c>SO_RCVLOWAT</c>.</summary>
+    RcvLowat = 18,
+    /// <summary><c>SO_BINDTODEVICE</c> (a device name; set only).</summary>
+    BindToDevice = 25,
+    /// <summary><c>SO_MARK</c>.</summary>
+    Mark = 36,
+    /// <summary><c>SO_MAX_PACING_RATE</c>.</summary>
+    MaxPacingRate = 47,
+    /// <summary><c>SO_BINDTOIFINDEX</c>.</summary>
+    BindToIfIndex = 62,
+    /// <summary><c>SO_TXREHASH</c>.</summary>
+    TxRehash = 74,
+    /// <summary><c>SK_BPF_CB_FLAGS</c> (6.15+): <see cref="SocketBpfCallbackFlags"/>.</summary>
+    BpfCallbackFlags = 1009,
+}
+
+/// <summary><c>SOL_TCP</c> option names that sock_ops may use (kernel <c>TCP_*</c> and BPF-only <c>TCP_BPF_*</c>).</summary>
+public enum TcpOption
+{
+    /// <summary><c>TCP_NODELAY</c>.</summary>
+    NoDelay = 1,
+    /// <summary><c>TCP_MAXSEG</c>.</summary>
+    MaxSeg = 2,
+    /// <summary><c>TCP_KEEPIDLE</c>.</summary>
+    KeepIdle = 4,
+    /// <summary><c>TCP_KEEPINTVL</c>.</summary>
+    KeepIntvl = 5,
+    /// <summary><c>TCP_KEEPCNT</c>.</summary>
+    KeepCnt = 6,
+    /// <summary><c>TCP_SYNCNT</c>.</summary>
+    SynCnt = 7,
+    /// <summary><c>TCP_WINDOW_CLAMP</c>.</summary>
+    WindowClamp = 10,
+    /// <summary><c>TCP_CONGESTION</c>: a NUL-terminated algorithm name.</summary>
+    Congestion = 13,
+    /// <summary><c>TCP_THIN_LINEAR_TIMEOUTS</c>.</summary>
+    ThinLinearTimeouts = 16,
+    /// <summary><c>TCP_USER_TIMEOUT</c>.</summary>
+    UserTimeout = 18,
+    /// <summary><c>TCP_NOTSENT_LOWAT</c>.</summary>
+    NotSentLowat = 25,
+    /// <summary><c>TCP_SAVE_SYN</c>.</summary>
+    SaveSyn = 27,
+    /// <summary><c>TCP_SAVED_SYN</c> (get only).</summary>
+    SavedSyn = 28,
+    /// <summary><c>TCP_RTO_MAX_MS</c> (6.15+).</summary>
+    RtoMaxMs = 44,
+    /// <summary><c>TCP_BPF_IW</c>: initial congestion window (set only, before data is sent, value &gt; 0).</summary>
+    BpfIw = 1001,
+    /// <summary><c>TCP_BPF_SNDCWND_CLAMP</c>: send cwnd clamp (set only, value &gt; 0).</summary>
+    BpfSndCwndClamp = 1002,
+    /// <summary><c>TCP_BPF_DELACK_MAX</c>: max delayed-ACK timeout in µs.</summary>
+    BpfDelackMax = 1003,
+    /// <summary><c>TCP_BPF_RTO_MIN</c>: minimum RTO in µs.</summary>
+    BpfRtoMin = 1004,
+    /// <summary><c>TCP_BPF_SYN</c>: the SYN's TCP header (get only).</summary>
+    BpfSyn = 1005,
+    /// <summary><c>TCP_BPF_SYN_IP</c>: the SYN's IP + TCP headers (get only).</summary>
+    BpfSynIp = 1006,
+    /// <summary><c>TCP_BPF_SYN_MAC</c>: the SYN's MAC + IP + TCP headers (get only).</summary>
+    BpfSynMac = 1007,
+    /// <summary><c>TCP_BPF_SOCK_OPS_CB_FLAGS</c> (≈6.12+): <see cref="SockOpsCallbackFlags"/>.</summary>
+    BpfSockOpsCbFlags = 1008,
+}
+
+/// <summary><c>SOL_IP</c> option names that sock_ops may use.</summary>
+public enum IpOption
+{
+    /// <summary><c>IP_TOS</c> (AF_INET sockets only).</summary>
+    Tos = 1,
+}
+
+/// <summary><c>SOL_IPV6</c> option names that sock_ops may use.</summary>
+public enum Ipv6Option
+{
+    /// <summary><c>IPV6_TCLASS</c> (AF_INET6 sockets only).</summary>
+    TClass = 67,
+    /// <summary><c>IPV6_AUTOFLOWLABEL</c> (AF_INET6 sockets only).</summary>
+    AutoFlowLabel = 70,
+}
+
+/// <summary>What <c>optval</c> holds.</summary>
+public enum SocketOptionValueType
+{
+    /// <summary>A 32-bit integer (<c>int</c>).</summary>
+    Int32,
+    /// <summary>A NUL-terminated string (e.g. a congestion control name).</summary>
+    String,
+    /// <summary>Raw bytes copied out by the kernel (saved SYN headers).</summary>
+    Bytes,
+}
+
+/// <summary>The kernel's rule for <c>optlen</c>.</summary>
+public enum OptionLengthRule
+{
+    /// <summary>Exactly 4 (<c>sizeof(int)</c>).</summary>
+    Exactly4,
+    /// <summary>At least 2 (a string: one character and the NUL).</summary>
+    AtLeast2,
+    /// <summary>At least 1.</summary>
+    AtLeast1,
+    /// <summary>Any positive length (the helper's size argument must be &gt; 0 anyway).</summary>
+    AnyPositive,
+}
+
+/// <summary>One (level, optname) pair that sock_ops' <c>bpf_setsockopt</c>/<c>bpf_getsockopt</c> accept (reference §3.1).</summary>
+/// <param name="Level">The level.</param>
+/// <param name="OptionName">The optname value.</param>
+/// <param name="CName">The C macro name, e.g. <c>TCP_BPF_IW</c>.</param>
+/// <param name="ValueType">What optval holds.</param>
+/// <param name="LengthRule">The optlen rule.</param>
+/// <param name="CanSet">Whether <c>bpf_setsockopt</c> accepts it.</param>
+/// <param name="CanGet">Whether <c>bpf_getsockopt</c> accepts it.</param>
+/// <param name="MinimumKernel">The first kernel that knows it.</param>
+/// <param name="Notes">Runtime conditions (value ranges, socket family).</param>
+public sealed record SocketOption(SocketOptionLevel Level, int OptionName, string CName, SocketOptionValueType ValueType,
+    OptionLengthRule LengthRule, bool CanSet, bool CanGet, Version MinimumKernel, string Notes)
+{
+    /// <summary>Whether <paramref name="optlen"/> satisfies <see cref="LengthRule"/>.</summary>
+    public bool AcceptsLength(int optlen) => LengthRule switch
+    {
+        OptionLengthRule.Exactly4 => optlen == 4,
+        OptionLengthRule.AtLeast2 => optlen >= 2,
+        OptionLengthRule.AtLeast1 => optlen >= 1,
+        _ => optlen > 0,
+    };
+
+    /// <summary>The rule in words.</summary>
+    public string DescribeLength() => LengthRule switch
+    {
+        OptionLengthRule.Exactly4 => "exactly 4",
+        OptionLengthRule.AtLeast2 => "at least 2 (a NUL-terminated string)",
+        OptionLengthRule.AtLeast1 => "at least 1",
+        _ => "positive",
+    };
+}
+
+/// <summary>
+/// The table of socket options sock_ops may set and get on 6.18, and emit-time checks of constant
+/// (level, optname, optlen) triples. The verifier checks none of this (level and optname are
+/// <c>ARG_ANYTHING</c>); the helpers return -EINVAL/-ENOPROTOOPT at run time instead.
+/// </summary>
+public static class SocketOptions
+{
+    private static readonly Version Base = SockOpsContext.BaselineKernel;
+    private static readonly Version V612 = new(6, 12);
+    private static readonly Version V615 = new(6, 15);
+
+    private static SocketOption Int(SocketOptionLevel level, int name, string cName, bool set = true, bool get = true, Version? since = null, string notes = "") =>
+        new(level, name, cName, SocketOptionValueType.Int32, OptionLengthRule.Exactly4, set, get, since ?? Base, notes);
+
+    /// <summary>Every accepted (level, optname), in the order of reference §3.1.</summary>
+    public static IReadOnlyList<SocketOption> All { get; } =
+    [
+        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.ReuseAddr, "SO_REUSEADDR"),
+        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.SndBuf, "SO_SNDBUF", notes: "the kernel stores twice the value"),
+        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.RcvBuf, "SO_RCVBUF"),
+        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.KeepAlive, "SO_KEEPALIVE"),
+        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.Priority, "SO_PRIORITY"),
+        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.ReusePort, "SO_REUSEPORT"),
+        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.RcvLowat, "SO_RCVLOWAT"),
+        new(SocketOptionLevel.Socket, (int)SocketLevelOption.BindToDevice, "SO_BINDTODEVICE", SocketOptionValueType.String,
+            OptionLengthRule.AnyPositive, true, false, Base, "device name; get returns -EINVAL"),
+        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.Mark, "SO_MARK"),
+        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.MaxPacingRate, "SO_MAX_PACING_RATE"),
+        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.BindToIfIndex, "SO_BINDTOIFINDEX"),
+        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.TxRehash, "SO_TXREHASH"),
+        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.BpfCallbackFlags, "SK_BPF_CB_FLAGS", since: V615,
+            notes: "value must be a subset of SK_BPF_CB_MASK (1) else -EINVAL"),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.NoDelay, "TCP_NODELAY"),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.MaxSeg, "TCP_MAXSEG"),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.KeepIdle, "TCP_KEEPIDLE"),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.KeepIntvl, "TCP_KEEPINTVL"),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.KeepCnt, "TCP_KEEPCNT"),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.SynCnt, "TCP_SYNCNT"),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.WindowClamp, "TCP_WINDOW_CLAMP"),
+        new(SocketOptionLevel.Tcp, (int)TcpOption.Congestion, "TCP_CONGESTION", SocketOptionValueType.String,
+            OptionLengthRule.AtLeast2, true, true, Base, "algorithm name; an unavailable one gives -ENOTSUPP (-524); get forces a trailing NUL"),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.ThinLinearTimeouts, "TCP_THIN_LINEAR_TIMEOUTS"),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.UserTimeout, "TCP_USER_TIMEOUT"),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.NotSentLowat, "TCP_NOTSENT_LOWAT"),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.SaveSyn, "TCP_SAVE_SYN"),
+        new(SocketOptionLevel.Tcp, (int)TcpOption.SavedSyn, "TCP_SAVED_SYN", SocketOptionValueType.Bytes,
+            OptionLengthRule.AtLeast1, false, true, Base, "get copies the saved SYN; set gives -ENOPROTOOPT"),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.RtoMaxMs, "TCP_RTO_MAX_MS", since: V615),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.BpfIw, "TCP_BPF_IW", get: false,
+            notes: "value > 0 and only before data is sent; get returns -EINVAL"),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.BpfSndCwndClamp, "TCP_BPF_SNDCWND_CLAMP", get: false,
+            notes: "value > 0; also sets snd_ssthresh; get returns -EINVAL"),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.BpfDelackMax, "TCP_BPF_DELACK_MAX", notes: "µs; TCP_TIMEOUT_MIN ≤ jiffies ≤ TCP_DELACK_MAX (200 ms)"),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.BpfRtoMin, "TCP_BPF_RTO_MIN", notes: "µs; TCP_TIMEOUT_MIN ≤ jiffies ≤ TCP_RTO_MIN (200 ms)"),
+        new(SocketOptionLevel.Tcp, (int)TcpOption.BpfSyn, "TCP_BPF_SYN", SocketOptionValueType.Bytes, OptionLengthRule.AnyPositive, false, true, Base,
+            "returns bytes copied, -ENOSPC if truncated, -ENOENT without a SYN"),
+        new(SocketOptionLevel.Tcp, (int)TcpOption.BpfSynIp, "TCP_BPF_SYN_IP", SocketOptionValueType.Bytes, OptionLengthRule.AnyPositive, false, true, Base,
+            "IP + TCP header of the SYN"),
+        new(SocketOptionLevel.Tcp, (int)TcpOption.BpfSynMac, "TCP_BPF_SYN_MAC", SocketOptionValueType.Bytes, OptionLengthRule.AnyPositive, false, true, Base,
+            "MAC + IP + TCP header of the SYN"),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.BpfSockOpsCbFlags, "TCP_BPF_SOCK_OPS_CB_FLAGS", since: V612,
+            notes: "value must be a subset of BPF_SOCK_OPS_ALL_CB_FLAGS (0x7F) else -EINVAL; version approximate"),
+        Int(SocketOptionLevel.Ip, (int)IpOption.Tos, "IP_TOS", notes: "AF_INET sockets only"),
+        Int(SocketOptionLevel.Ipv6, (int)Ipv6Option.TClass, "IPV6_TCLASS", notes: "AF_INET6 sockets only"),
+        Int(SocketOptionLevel.Ipv6, (int)Ipv6Option.AutoFlowLabel, "IPV6_AUTOFLOWLABEL", notes: "AF_INET6 sockets only"),
+    ];
+
+    private static readonly Dictionary<(int Level, int Name), SocketOption> Index =
+        All.ToDictionary(o => ((int)o.Level, o.OptionName));
+
+    /// <summary>The option for a (level, optname) pair, or null if sock_ops cannot use it at all.</summary>
+    public static SocketOption? Find(int level, int optionName) => Index.GetValueOrDefault((level, optionName));
+
+    /// <summary>Checks a constant <c>bpf_setsockopt(skops, level, optname, optval, optlen)</c> call.</summary>
+    /// <param name="level">The level (<see cref="SocketOptionLevel"/> values, or any other number).</param>
+    /// <param name="optionName">The optname.</param>
+    /// <param name="optlen">The size argument.</param>
+    /// <param name="targetKernel">The target kernel; null for the current one (6.18).</param>
+    /// <returns>Null if the call can succeed, else why it fails.</returns>
+    public static string? CheckSetsockopt(int level, int optionName, int optlen, Version? targetKernel = null) =>
+        Check(level, optionName, optlen, targetKernel, isSet: true);
+
+    /// <summary>Checks a constant <c>bpf_getsockopt(skops, level, optname, optval, optlen)</c> call.</summary>
+    /// <inheritdoc cref="CheckSetsockopt"/>
+    public static string? CheckGetsockopt(int level, int optionName, int optlen, Version? targetKernel = null) =>
+        Check(level, optionName, optlen, targetKernel, isSet: false);
+
+    private static string? Check(int level, int optionName, int optlen, Version? targetKernel, bool isSet)
+    {
+        string helper = isSet ? "bpf_setsockopt" : "bpf_getsockopt";
+        if (optlen <= 0)
+            return string.Create(CultureInfo.InvariantCulture, $"{helper}: optlen {optlen} is refused by the verifier (the size argument must be > 0)");
+        if (!Enum.IsDefined((SocketOptionLevel)level))
+            return string.Create(CultureInfo.InvariantCulture, $"{helper}: level {level} is not SOL_SOCKET, SOL_TCP, SOL_IP or SOL_IPV6 (-EINVAL)");
+        var option = Find(level, optionName);
+        if (option is null)
+            return string.Create(CultureInfo.InvariantCulture, $"{helper}: optname {optionName} is not allowed at level {(SocketOptionLevel)level} from sock_ops (-EINVAL)");
+        if (isSet && !option.CanSet) return $"{helper}: {option.CName} can only be read ({option.Notes})";
+        if (!isSet && !option.CanGet) return $"{helper}: {option.CName} can only be set ({option.Notes})";
+        if (!option.AcceptsLength(optlen))
+            return string.Create(CultureInfo.InvariantCulture, $"{helper}: {option.CName} needs optlen {option.DescribeLength()}, not {optlen} (-EINVAL)");
+        if (targetKernel is not null && targetKernel < option.MinimumKernel)
+            return $"{helper}: {option.CName} needs Linux {option.MinimumKernel}+, the target is {targetKernel}";
+        return null;
+    }
+}
