@@ -14,9 +14,6 @@ internal static class KernelNumbers
         LoadHdrOpt = 142, StoreHdrOpt = 143, ReserveHdrOpt = 144, GetPrandomU32 = 7, KtimeGetCoarseNs = 160,
         KtimeGetBootNs = 125;
 
-    /// <summary>Helpers only a GPL-compatible program may call (gpl_only in the kernel's protos), of those the DSL offers.</summary>
-    public static bool IsGplOnly(int helper) => helper is TracePrintk or PerfEventOutput;
-
     public static string HelperName(int helper) => helper switch
     {
         MapLookupElem => "bpf_map_lookup_elem", MapUpdateElem => "bpf_map_update_elem", MapDeleteElem => "bpf_map_delete_elem",

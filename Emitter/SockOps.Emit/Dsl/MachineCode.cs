@@ -251,7 +251,10 @@ internal static class MachineCode
             {
                 for (int b = a + 1; b < tails.Count; b++)
                 {
-                    var (keep, drop) = tails[a].IsJump && !tails[b].IsJump ? (tails[b], tails[a]) : (tails[a], tails[b]);
+                    // Keep the copy that falls into the label (or, among jumps, the later one: its jump is the
+                    // likeliest to become a fall-through); the other copy becomes a jump.
+                    bool keepB = (tails[a].IsJump && !tails[b].IsJump) || (tails[a].IsJump == tails[b].IsJump && tails[b].End > tails[a].End);
+                    var (keep, drop) = keepB ? (tails[b], tails[a]) : (tails[a], tails[b]);
                     int k = CommonSuffix(code, keep.End, drop.End);
                     if (k == 0) continue;
                     int slots = 0;

@@ -81,16 +81,18 @@ public static class SockOpsProgram
     /// <param name="name">The program name (the kernel keeps the first 15 characters).</param>
     /// <param name="body">Writes the program.</param>
     /// <param name="license">The license; GPL-only helpers need a GPL-compatible one.</param>
+    /// <param name="capabilities">The capabilities the loader will have (helpers such as trace_printk need CAP_PERFMON).</param>
     /// <param name="file">Filled in by the compiler.</param>
     /// <param name="line">Filled in by the compiler.</param>
     /// <param name="member">Filled in by the compiler.</param>
     /// <exception cref="EmitException">The program breaks a verifier rule; the exception names the C# line.</exception>
     public static ProgramImage Build(string name, Action<SockOpsBuilder> body, string license = "GPL",
+        BpfCapabilities capabilities = BpfCapabilities.Root,
         [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
     {
         ArgumentNullException.ThrowIfNull(body);
         ArgumentNullException.ThrowIfNull(license);
-        var builder = new SockOpsBuilder(name, license, new SourceLocation(file, line, member));
+        var builder = new SockOpsBuilder(name, license, capabilities, new SourceLocation(file, line, member));
         using (SockOpsBuilder.Activate(builder))
         {
             body(builder);

@@ -20,6 +20,7 @@ internal static class RegisterAllocator
     /// <param name="allocateSpillSlot">Returns a fresh 8-byte stack slot offset (negative, from r10).</param>
     public static int[] Allocate(List<IrInst> code, ref int registerCount, Func<SourceLocation, short> allocateSpillSlot)
     {
+        RemoveDeadCode(code, registerCount);
         for (int attempt = 0; ; attempt++)
         {
             if (attempt > 64) throw new InvalidOperationException("Register allocation did not converge.");
@@ -59,6 +60,12 @@ internal static class RegisterAllocator
             }
         }
 
+        // Values that live across a call are the most constrained (r6-r9 only): colour them first, so that
+        // their move partners can then follow them into the same register.
+        var crossesCall = new bool[n];
+        foreach (int v in order) crossesCall[v] = adjacency[v].Contains(0) && adjacency[v].Contains(5);
+        order = [.. order.Where(v => crossesCall[v]), .. order.Where(v => !crossesCall[v])];
+
         var colors = new int[n];
         for (int i = 0; i < n; i++) colors[i] = i < FirstVirtual ? i : -1;
         Span<bool> forbidden = stackalloc bool[11];
@@ -88,6 +95,30 @@ internal static class RegisterAllocator
             colors[v] = chosen;
         }
         return (colors, -1);
+    }
+
+    /// <summary>Removes side-effect-free instructions whose results are never read (e.g. a dead initial value).</summary>
+    private static void RemoveDeadCode(List<IrInst> code, int n)
+    {
+        var defs = new List<int>();
+        bool changed = true;
+        while (changed)
+        {
+            changed = false;
+            var liveOut = Liveness(code, n);
+            for (int i = code.Count - 1; i >= 0; i--)
+            {
+                var insn = code[i];
+                if (insn.Kind is not (IrKind.Mov or IrKind.MovImm or IrKind.MovSx32 or IrKind.Alu or IrKind.AluImm or IrKind.Neg
+                    or IrKind.Swap or IrKind.LdImm64 or IrKind.StackAddr or IrKind.Load)) continue;
+                insn.Defs(defs);
+                if (defs.Count != 1 || defs[0] < FirstVirtual) continue;
+                int d = defs[0];
+                if ((liveOut[i][d >> 6] & (1UL << (d & 63))) != 0) continue;
+                code.RemoveAt(i);
+                changed = true;
+            }
+        }
     }
 
     private static IEnumerable<int> Members(ulong[] set, int n)

@@ -28,10 +28,11 @@ public sealed partial class SockOpsBuilder
     private int _blockDepth;
     private bool _finished;
 
-    internal SockOpsBuilder(string name, string license, SourceLocation location)
+    internal SockOpsBuilder(string name, string license, BpfCapabilities capabilities, SourceLocation location)
     {
         Name = name;
         License = license;
+        Capabilities = capabilities;
         _programLocation = location;
         ContextRegister = NewRegister();
         _prologue.Add(new IrInst { Kind = IrKind.Mov, Dst = ContextRegister, Src = 1, Location = location });
@@ -43,6 +44,9 @@ public sealed partial class SockOpsBuilder
 
     /// <summary>The license string (GPL-only helpers need a GPL-compatible one).</summary>
     public string License { get; }
+
+    /// <summary>The capabilities the program will be loaded with (they decide which helpers exist, e.g. trace_printk needs CAP_PERFMON).</summary>
+    public BpfCapabilities Capabilities { get; }
 
     /// <summary>The typed <c>struct bpf_sock_ops</c> context.</summary>
     public SockOpsCtx Context { get; }

@@ -5,27 +5,6 @@ using SockOps.Emit.Assembler;
 
 namespace SockOps.Emit;
 
-/// <summary>Flags of <c>bpf_sk_storage_get</c>.</summary>
-[Flags]
-public enum SkStorageGetFlags : ulong
-{
-    /// <summary>Only look up.</summary>
-    None = 0,
-    /// <summary>BPF_SK_STORAGE_GET_F_CREATE: create the entry if missing.</summary>
-    Create = 1,
-}
-
-/// <summary>Flags of map updates (<c>BPF_ANY</c>, <c>BPF_NOEXIST</c>, <c>BPF_EXIST</c>).</summary>
-public enum MapUpdateFlags : ulong
-{
-    /// <summary>Create or update.</summary>
-    Any = 0,
-    /// <summary>Create only.</summary>
-    NoExist = 1,
-    /// <summary>Update only.</summary>
-    Exist = 2,
-}
-
 public sealed partial class SockOpsBuilder
 {
     private abstract record HelperArg;
@@ -38,9 +17,8 @@ public sealed partial class SockOpsBuilder
     /// <summary>Emits a helper call; returns the variable holding r0.</summary>
     private Variable Call(int helper, SourceLocation loc, Ty resultType, PointerKind resultPointer, params HelperArg[] args)
     {
-        if (KernelNumbers.IsGplOnly(helper) && !KernelNumbers.IsGplCompatible(License))
-            throw new EmitException(EmitRule.HelperNotAllowed, loc,
-                $"{KernelNumbers.HelperName(helper)} is GPL-only; the program's license \"{License}\" is not GPL-compatible (cannot call GPL-restricted function from non-GPL compatible program).");
+        if (Helpers.WhyRefused(helper, KernelNumbers.IsGplCompatible(License), Capabilities) is { } refused)
+            throw new EmitException(EmitRule.HelperNotAllowed, loc, $"{refused} (license \"{License}\", capabilities {Capabilities}).");
         var regs = new int[args.Length];
         for (int i = 0; i < args.Length; i++)
         {
@@ -96,8 +74,13 @@ public sealed partial class SockOpsBuilder
     private short ScalarOnStack(Expr value, int size, SourceLocation loc)
     {
         if (size is not (4 or 8)) throw new EmitException(EmitRule.HelperArgument, loc, $"A scalar can stand for a {size}-byte key or value only through a StackRef.");
-        if (Fold.IsConst(value, out long k) && (size == 4 || k is >= int.MinValue and <= int.MaxValue)) return ConstantSlot(size == 4 ? (int)k : k, size, loc);
         short offset = AllocateStack(size, size, loc);
+        if (Fold.IsConst(value, out long k) && (size == 4 || k is >= int.MinValue and <= int.MaxValue))
+        {
+            // A store right before the call (not a shared slot): identical call sequences can then share code.
+            Emit(new IrInst { Kind = IrKind.StoreImm, Dst = 10, Src = -1, Offset = offset, Size = SizeFor(size), Imm = unchecked((int)k), Location = loc });
+            return offset;
+        }
         int reg = size == 8 ? EvalClean(value, loc) : Eval(value, loc).Reg;
         Emit(new IrInst { Kind = IrKind.Store, Dst = 10, Src = reg, Offset = offset, Size = SizeFor(size), Location = loc });
         return offset;
@@ -279,12 +262,38 @@ public sealed partial class SockOpsBuilder
     public I32 SetSockOpt(int level, int optionName, I32 value, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
         Statement(loc =>
         {
-            short slot = ScalarOnStack(value.Expr, 4, loc);
+            CheckOption(SocketOptions.CheckSetsockopt(level, optionName, 4), loc);
+            short slot = Fold.IsConst(value.Expr, out long constant) ? ConstantSlot((int)constant, 4, loc) : ScalarOnStack(value.Expr, 4, loc);
             return Call(KernelNumbers.SetSockOpt, loc, Ty.I32, PointerKind.None, new CtxArg(), new ScalarArg(Fold.Const(Ty.U64, level)),
                 new ScalarArg(Fold.Const(Ty.U64, optionName)), new StackArg(slot), new ScalarArg(Fold.Const(Ty.U64, 4)));
         }, At(file, line, member));
 
-    /// <summary><c>bpf_setsockopt</c> with enum level and option (e.g. the Model's level/option enums).</summary>
+    private static void CheckOption(string? problem, SourceLocation loc)
+    {
+        if (problem is not null) throw new EmitException(EmitRule.HelperArgument, loc, problem);
+    }
+
+    /// <summary><c>bpf_setsockopt(skops, SOL_SOCKET, option, &amp;value, 4)</c>.</summary>
+    public I32 SetSockOpt(SocketLevelOption option, I32 value, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
+        SetSockOpt((int)SocketOptionLevel.Socket, (int)option, value, file, line, member);
+
+    /// <summary><c>bpf_setsockopt(skops, SOL_TCP, option, &amp;value, 4)</c>.</summary>
+    public I32 SetSockOpt(TcpOption option, I32 value, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
+        SetSockOpt((int)SocketOptionLevel.Tcp, (int)option, value, file, line, member);
+
+    /// <summary><c>bpf_setsockopt(skops, SOL_TCP, option, "string", strlen + 1)</c> (e.g. TCP_CONGESTION).</summary>
+    public I32 SetSockOpt(TcpOption option, string value, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
+        SetSockOpt((int)SocketOptionLevel.Tcp, (int)option, value, file, line, member);
+
+    /// <summary><c>bpf_setsockopt(skops, SOL_IP, option, &amp;value, 4)</c>.</summary>
+    public I32 SetSockOpt(IpOption option, I32 value, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
+        SetSockOpt((int)SocketOptionLevel.Ip, (int)option, value, file, line, member);
+
+    /// <summary><c>bpf_setsockopt(skops, SOL_IPV6, option, &amp;value, 4)</c>.</summary>
+    public I32 SetSockOpt(Ipv6Option option, I32 value, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
+        SetSockOpt((int)SocketOptionLevel.Ipv6, (int)option, value, file, line, member);
+
+    /// <summary><c>bpf_setsockopt</c> with enum level and option.</summary>
     public I32 SetSockOpt<TLevel, TOption>(TLevel level, TOption option, I32 value, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
         where TLevel : struct, Enum where TOption : struct, Enum =>
         SetSockOpt(Convert.ToInt32(level, CultureInfo.InvariantCulture), Convert.ToInt32(option, CultureInfo.InvariantCulture), value, file, line, member);
@@ -294,6 +303,7 @@ public sealed partial class SockOpsBuilder
         Statement(loc =>
         {
             var (offset, length) = StringOnStack(value, loc);
+            CheckOption(SocketOptions.CheckSetsockopt(level, optionName, length), loc);
             return Call(KernelNumbers.SetSockOpt, loc, Ty.I32, PointerKind.None, new CtxArg(), new ScalarArg(Fold.Const(Ty.U64, level)),
                 new ScalarArg(Fold.Const(Ty.U64, optionName)), new StackArg(offset), new ScalarArg(Fold.Const(Ty.U64, length)));
         }, At(file, line, member));
@@ -303,6 +313,7 @@ public sealed partial class SockOpsBuilder
     {
         var loc = At(file, line, member);
         BeginStatement(loc);
+        CheckOption(SocketOptions.CheckGetsockopt(level, optionName, 4), loc);
         short slot = AllocateStack(4, 4, loc, permanent: true);
         var memory = new MemoryBase { Kind = PointerKind.Stack, StackOffset = slot, Size = 4, Description = "the getsockopt buffer" };
         var v = Call(KernelNumbers.GetSockOpt, loc, Ty.I32, PointerKind.None, new CtxArg(), new ScalarArg(Fold.Const(Ty.U64, level)),
@@ -396,14 +407,14 @@ public sealed partial class SockOpsBuilder
             new ScalarArg(Fold.Const(Ty.U64, (long)flags)), StackObject(data, -1, "The data", loc), new ScalarArg(Fold.Const(Ty.U64, data.Size))), At(file, line, member));
 
     /// <summary><c>bpf_trace_printk(fmt, sizeof fmt, args…)</c> (<c>bpf_printk</c>; GPL-only, needs CAP_PERFMON). At most 3 arguments.</summary>
-    public I32 TracePrintk(string format, U64[] args, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
+    public I32 TracePrintk(string format, PrintArg[] args, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
         Statement(loc =>
         {
             ArgumentNullException.ThrowIfNull(args);
             if (args.Length > 3) throw new EmitException(EmitRule.HelperArgument, loc, "bpf_trace_printk takes at most 3 arguments.");
             var (offset, length) = StringOnStack(format, loc);
             var list = new List<HelperArg> { new StackArg(offset), new ScalarArg(Fold.Const(Ty.U64, length)) };
-            foreach (var a in args) list.Add(new ScalarArg(a.Expr));
+            foreach (var a in args) list.Add(new ScalarArg(a.Value));
             return Call(KernelNumbers.TracePrintk, loc, Ty.I32, PointerKind.None, [.. list]);
         }, At(file, line, member));
 
@@ -412,11 +423,15 @@ public sealed partial class SockOpsBuilder
         TracePrintk(format, [], file, line, member);
 
     /// <summary><c>bpf_printk(fmt, a)</c>.</summary>
-    public I32 Printk(string format, U64 a, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
+    public I32 Printk(string format, PrintArg a, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
         TracePrintk(format, [a], file, line, member);
 
+    /// <summary><c>bpf_printk(fmt, a, b, c)</c>.</summary>
+    public I32 Printk(string format, PrintArg a, PrintArg b, PrintArg c, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
+        TracePrintk(format, [a, b, c], file, line, member);
+
     /// <summary><c>bpf_printk(fmt, a, b)</c>.</summary>
-    public I32 Printk(string format, U64 a, U64 b, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
+    public I32 Printk(string format, PrintArg a, PrintArg b, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
         TracePrintk(format, [a, b], file, line, member);
 
     /// <summary>Writes a NUL-terminated string into temporary stack with 4-byte immediate stores.</summary>
@@ -461,4 +476,34 @@ public sealed partial class SockOpsBuilder
         BeginStatement(loc);
         return new U64(new VarExpr(Call(helper, loc, Ty.U64, PointerKind.None, args)));
     }
+}
+
+/// <summary>An argument of <c>bpf_printk</c>: any integer value, passed as 64 bits (signed values sign-extended, as C's varargs promotion).</summary>
+public readonly struct PrintArg : IEquatable<PrintArg>
+{
+    private PrintArg(Expr value) => Value = value;
+
+    internal Expr Value { get; }
+
+    /// <summary>An unsigned 32-bit argument (%u, %x).</summary>
+    public static implicit operator PrintArg(U32 value) => new(Fold.Convert(value.Expr, Ty.U64));
+    /// <summary>A signed 32-bit argument (%d).</summary>
+    public static implicit operator PrintArg(I32 value) => new(Fold.Convert(value.Expr, Ty.I64));
+    /// <summary>An unsigned 64-bit argument (%llu).</summary>
+    public static implicit operator PrintArg(U64 value) => new(value.Expr);
+    /// <summary>A signed 64-bit argument (%lld).</summary>
+    public static implicit operator PrintArg(I64 value) => new(value.Expr);
+    /// <summary>A constant.</summary>
+    public static implicit operator PrintArg(long value) => new(Fold.Const(Ty.I64, value));
+
+    /// <summary>Expression identity.</summary>
+    public bool Equals(PrintArg other) => ReferenceEquals(Value, other.Value);
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => obj is PrintArg other && Equals(other);
+    /// <inheritdoc/>
+    public override int GetHashCode() => Value is null ? 0 : System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(Value);
+    /// <summary>Expression identity.</summary>
+    public static bool operator ==(PrintArg left, PrintArg right) => left.Equals(right);
+    /// <summary>Expression identity.</summary>
+    public static bool operator !=(PrintArg left, PrintArg right) => !left.Equals(right);
 }

@@ -152,23 +152,10 @@ public sealed class SockOpsCtx
     }
 }
 
-/// <summary>The kernel's ctx access rules for sock_ops (net/core/filter.c sock_ops_is_valid_access, §1.1).</summary>
+/// <summary>The kernel's ctx access rules, from the Model's field table (§1.1).</summary>
 internal static class ContextRules
 {
-    public static string? CheckRead(int offset, int size)
-    {
-        if (offset < 0 || offset >= KernelNumbers.CtxSize) return $"invalid bpf_context access off={offset} size={size}: outside struct bpf_sock_ops (224 bytes).";
-        if (size is not (1 or 2 or 4 or 8) || offset % size != 0) return $"invalid bpf_context access off={offset} size={size}: misaligned or bad size.";
-        bool eightByteField = offset is 168 or 176 or 184 or 192 or 200 or 216;
-        bool insideEightByteField = offset is 172 or 180 or 188 or 196 or 204 or 220;
-        if (eightByteField) return size == 8 ? null : $"invalid bpf_context access off={offset} size={size}: this u64/pointer field is read with 8 bytes only.";
-        if (insideEightByteField) return $"invalid bpf_context access off={offset} size={size}: inside a u64/pointer field.";
-        if (offset == 212) return size <= 4 ? null : $"invalid bpf_context access off={offset} size={size}.";
-        if (size != 4) return $"invalid bpf_context access off={offset} size={size}: u32 fields are read with exactly 4 bytes (no narrow or wide loads).";
-        return null;
-    }
+    public static string? CheckRead(int offset, int size) => SockOpsContext.CheckAccess(offset, size, isWrite: false);
 
-    public static string? CheckWrite(int offset, int size) =>
-        (offset, size) is (4, 4) or (164, 4) ? null
-            : $"invalid bpf_context access off={offset} size={size}: only reply (offset 4) and sk_txhash (offset 164) are writable, with 4-byte stores.";
+    public static string? CheckWrite(int offset, int size) => SockOpsContext.CheckAccess(offset, size, isWrite: true);
 }
