@@ -290,6 +290,7 @@ internal static class Fold
         {
             case ConstExpr c: return (c.Value, c.Value);
             case CondValueExpr: return (0, 1);
+            case ConvExpr c when Range(c.Operand) is { } inner && inner.Min >= 0 && inner.Max <= int.MaxValue: return inner;
             case BinExpr { Op: BinOp.And, Right: ConstExpr m } when m.Value >= 0: return (0, m.Value);
             case BinExpr { Op: BinOp.Shr, Right: ConstExpr s } b when !b.Type.IsSigned() && s.Value is > 0 and < 64:
                 int bits = b.Type.Is64() ? 64 : 32;
