@@ -13,6 +13,18 @@ public sealed partial class SockOpsBuilder
     public I32 Local(string name, int initial, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
         new(DeclareLocal(name, Ty.I32, Fold.Const(Ty.I32, initial), At(file, line, member)));
 
+    /// <summary>Declares an unsigned 32-bit local with an initial value.</summary>
+    public U32 Local(string name, uint initial, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
+        new(DeclareLocal(name, Ty.U32, Fold.Const(Ty.U32, initial), At(file, line, member)));
+
+    /// <summary>Declares a signed 64-bit local with an initial value.</summary>
+    public I64 Local(string name, long initial, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
+        new(DeclareLocal(name, Ty.I64, Fold.Const(Ty.I64, initial), At(file, line, member)));
+
+    /// <summary>Declares an unsigned 64-bit local with an initial value.</summary>
+    public U64 Local(string name, ulong initial, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
+        new(DeclareLocal(name, Ty.U64, Fold.Const(Ty.U64, unchecked((long)initial)), At(file, line, member)));
+
     /// <summary>Declares a signed 32-bit local initialised from an expression.</summary>
     public I32 Local(string name, I32 initial, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
         new(DeclareLocal(name, Ty.I32, initial.Expr, At(file, line, member)));
