@@ -607,14 +607,14 @@ internal static class TextAssemblerLlvm
     private static int CheckImm32(ref AsmLexer lx, Int128 value, int start)
     {
         if (value < int.MinValue || value > uint.MaxValue)
-            throw lx.ErrorAt(start, "immediate " + AsmLexer.Format(value) + " is out of range: expected a 32-bit value (-2147483648..4294967295)");
+            throw lx.ErrorAt(start, "immediate " + lx.TokenAt(start) + " is out of range: expected a 32-bit value (-2147483648..4294967295)");
         return unchecked((int)(uint)(value & 0xffffffff));
     }
 
     private static long CheckImm64(ref AsmLexer lx, Int128 value, int start)
     {
         if (value < long.MinValue || value > ulong.MaxValue)
-            throw lx.ErrorAt(start, "immediate " + AsmLexer.Format(value) + " is out of range: expected a 64-bit value");
+            throw lx.ErrorAt(start, "immediate " + lx.TokenAt(start) + " is out of range: expected a 64-bit value (-9223372036854775808..18446744073709551615)");
         return unchecked((long)(ulong)(value & ulong.MaxValue));
     }
 
