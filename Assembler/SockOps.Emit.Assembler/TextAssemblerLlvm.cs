@@ -281,9 +281,10 @@ internal static class TextAssemblerLlvm
                 CheckSameRegister(ref lx, dst, src, word.ToString());
                 EndOfLine(ref lx);
                 int width = word[^2] == '1' ? 16 : word[^2] == '3' ? 32 : 64;
+                // be: ALU | END | TO_BE (the source bit); le: ALU | END | TO_LE; bswap: ALU64 | END.
                 byte opcode = word[0] switch
                 {
-                    'b' when word[1] == 'e' => (byte)(Opcode.Alu(false, AluOperation.End, OperandSource.Register)),
+                    'b' when word[1] == 'e' => Opcode.Alu(false, AluOperation.End, OperandSource.Register),
                     'l' => Opcode.Alu(false, AluOperation.End, OperandSource.Immediate),
                     _ => Opcode.Alu(true, AluOperation.End, OperandSource.Immediate),
                 };
