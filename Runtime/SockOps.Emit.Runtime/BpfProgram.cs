@@ -53,25 +53,11 @@ public sealed class BpfProgram : IDisposable
         if (instructions.IsEmpty) throw new ArgumentException("A program needs at least one instruction.", nameof(options));
         string name = SanitizeName(options.Name);
 
-        // Encode, patching map fds into the ld_imm64s named by the references.
-        int slots = 0;
-        foreach (var insn in instructions) slots += insn.Slots;
-        byte[] code = new byte[slots * Instruction.SlotSize];
-        int[] slotToInstruction = new int[slots];
-        int[] instructionToSlot = new int[instructions.Length];
-        for (int i = 0, slot = 0; i < instructions.Length; i++)
-        {
-            instructionToSlot[i] = slot;
-            slotToInstruction[slot] = i;
-            if (instructions[i].IsWide) slotToInstruction[slot + 1] = i;
-            slot += instructions[i].WriteTo(code.AsSpan(slot * Instruction.SlotSize)) / Instruction.SlotSize;
-        }
-
         var keepAlive = new List<SafeHandleLease>();
         try
         {
-            foreach (var reference in options.MapReferences)
-                PatchMapReference(code, instructions, instructionToSlot, reference, options.Maps, keepAlive);
+            byte[] code = Encode(options, instructions, keepAlive, out int[] slotToInstruction);
+            int slots = slotToInstruction.Length;
 
             uint[]? fdArray = null;
             if (options.FdArray is { Count: > 0 } maps)
@@ -198,6 +184,27 @@ public sealed class BpfProgram : IDisposable
 
     /// <inheritdoc />
     public void Dispose() => Fd.Dispose();
+
+    /// <summary>Encodes the instructions into 8-byte slots and patches map fds (leased into <paramref name="keepAlive"/>)
+    /// into the ld_imm64s the references name.</summary>
+    internal static byte[] Encode(ProgramLoadOptions options, ReadOnlySpan<Instruction> instructions, List<SafeHandleLease> keepAlive, out int[] slotToInstruction)
+    {
+        int slots = 0;
+        foreach (var insn in instructions) slots += insn.Slots;
+        byte[] code = new byte[slots * Instruction.SlotSize];
+        slotToInstruction = new int[slots];
+        int[] instructionToSlot = new int[instructions.Length];
+        for (int i = 0, slot = 0; i < instructions.Length; i++)
+        {
+            instructionToSlot[i] = slot;
+            slotToInstruction[slot] = i;
+            if (instructions[i].IsWide) slotToInstruction[slot + 1] = i;
+            slot += instructions[i].WriteTo(code.AsSpan(slot * Instruction.SlotSize)) / Instruction.SlotSize;
+        }
+        foreach (var reference in options.MapReferences)
+            PatchMapReference(code, instructions, instructionToSlot, reference, options.Maps, keepAlive);
+        return code;
+    }
 
     /// <summary>Keeps [A-Za-z0-9_.] (what the kernel accepts in object names) and at most 15 characters.</summary>
     internal static string SanitizeName(string? name)

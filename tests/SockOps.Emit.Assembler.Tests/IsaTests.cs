@@ -1,4 +1,9 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.RegularExpressions;
 using CsCheck;
+using Microsoft.Win32.SafeHandles;
+using SockOps.Emit.TestSupport;
 
 namespace SockOps.Emit.Assembler.Tests;
 
@@ -7,7 +12,7 @@ namespace SockOps.Emit.Assembler.Tests;
 /// check_alu_op, check_cond_jmp_op, do_check_insn, check_atomic, check_ld_imm, check_ld_abs,
 /// resolve_pseudo_ldimm64) and RFC 9669 (unused fields zero).
 /// </summary>
-public class IsaTests
+public partial class IsaTests
 {
     private static Instruction I(byte op, byte dst = 0, byte src = 0, short off = 0, int imm = 0, int hi = 0) =>
         new(op, dst, src, off, imm, hi);
@@ -167,5 +172,130 @@ public class IsaTests
                         if (Isa.IsValidFast(s, 0) != Explained(s, 0) || Isa.IsValidFast(s, 5) != Explained(s, 5))
                             Assert.Fail($"slot 0x{s:x16}");
                     }
+    }
+
+    // ---- the real kernel as the oracle ---------------------------------------------------------
+
+    // Messages of Linux 6.18's structural checks (verifier.c / core.c), as opposed to checks of
+    // program state (register types, memory bounds, helper ids) that come after them.
+    [GeneratedRegex(@"unknown opcode|uses reserved fields|invalid BPF_ALU opcode|invalid BPF_JMP/JMP32 opcode|invalid BPF_LD_IMM insn|invalid bpf_ld_imm64 insn|unrecognized bpf_ld_imm64 insn|BPF_ATOMIC uses invalid atomic opcode|invalid atomic operand size|invalid may_goto imm|addr_space_cast insn can only convert|R\d+ is invalid|unknown insn class|invalid BPF_LD mode")]
+    private static partial Regex StructuralRefusal();
+
+    // Loads r0..r9 = 0; <insn>; r0 = 0; exit (or, for exit itself, r0 = 0; <insn>) as a socket
+    // filter (it admits legacy packet loads) and returns the verifier's structural refusal, if any.
+    private static string? KernelStructuralRefusal(Instruction insn) => KernelVerdict(insn).Refusal;
+
+    private static (bool Loaded, string? Refusal, string Log) KernelVerdict(Instruction insn)
+    {
+        // The instruction may be one the builder refuses, so its bytes are spliced in as they are.
+        using var before = new InstructionBuilder();
+        using var after = new InstructionBuilder();
+        for (int r = 0; r < 10; r++) before.Mov(Register.FromIndex(r), 0);
+        if (insn.Opcode == 0x95) before.Mov(Register.R0, 0);
+        else after.Mov(Register.R0, 0).Exit();
+        var bytes = new byte[before.SlotCount * 8 + insn.Slots * 8 + after.SlotCount * 8];
+        int at = before.Encode().WriteTo(bytes);
+        at += insn.WriteTo(bytes.AsSpan(at));
+        after.Encode().WriteTo(bytes.AsSpan(at));
+        string log = ProgramLoader.Load(bytes, out bool loaded);
+        var match = StructuralRefusal().Match(log);
+        return (loaded, !loaded && match.Success ? match.Value : null, log);
+    }
+
+    [Fact]
+    public void Kernel_oracle_tells_structural_refusals_from_loads()
+    {
+        KernelGate.Require();
+        Assert.Equal("unknown opcode", KernelStructuralRefusal(I(0x8c, 1, 2)));
+        Assert.Equal("R11 is invalid", KernelStructuralRefusal(I(0x07, 11, 0, 0, 1)));
+        Assert.Equal("uses reserved fields", KernelStructuralRefusal(I(0x95, 0, 0, 0, 1)));
+        // RFC 9669 wants unused fields zero; Linux 6.18 does not look at the offset of exit.
+        var exitWithOffset = KernelVerdict(I(0x95, 0, 0, 1));
+        Assert.True(exitWithOffset.Loaded, exitWithOffset.Log);
+        var plain = KernelVerdict(I(0x07, 1, 0, 0, 1));
+        Assert.True(plain.Loaded, plain.Log);
+    }
+
+    // Jumps keep every instruction reachable (offset or gotol immediate 0), so the control-flow
+    // check that runs before the per-instruction checks does not hide them.
+    private static Instruction Reachable(Instruction insn) => insn.Opcode switch
+    {
+        0x05 or 0xe5 => new Instruction(insn.Opcode, insn.DestinationIndex, insn.SourceIndex, 0, insn.Immediate),
+        0x06 => new Instruction(insn.Opcode, insn.DestinationIndex, insn.SourceIndex, insn.Offset, 0),
+        _ when Opcode.IsJump(insn.Class) && (insn.Opcode & 0xf0) is not (0x80 or 0x90) =>
+            new Instruction(insn.Opcode, insn.DestinationIndex, insn.SourceIndex, 0, insn.Immediate),
+        _ => insn,
+    };
+
+    [Fact]
+    public void Linux_refuses_every_instruction_isa_refuses_except_exit_with_an_offset()
+    {
+        KernelGate.Require();
+        var refused = new List<(string Form, Instruction Insn)>();
+        foreach (var row in Invalid()) refused.Add(((string)row.Data.Item1, (Instruction)row.Data.Item2));
+        for (int op = 0; op < 256; op++)
+            if (!Isa.IsKnownOpcode((byte)op)) refused.Add(($"unknown opcode 0x{op:x2}", new Instruction((byte)op, 0, 0, 0, 0)));
+
+        var wrong = new List<string>();
+        foreach (var (form, insn) in refused)
+        {
+            var kernel = KernelStructuralRefusal(form.StartsWith("exit with offset", StringComparison.Ordinal) ? insn : Reachable(insn));
+            bool rfcOnly = form.StartsWith("exit with offset", StringComparison.Ordinal);
+            if (rfcOnly ? kernel is not null : kernel is null)
+                wrong.Add($"{form} {insn}: kernel says {kernel ?? "nothing structural"}");
+        }
+        Assert.True(wrong.Count == 0, string.Join('\n', wrong));
+    }
+
+    [Fact]
+    public void Linux_accepts_the_fields_of_every_instruction_isa_accepts()
+    {
+        KernelGate.Require();
+        var accepted = Valid().Select(row => ((string)row.Data.Item1, (Instruction)row.Data.Item2)).ToList();
+        var random = new List<Instruction>();
+        RoundTripPropertyTests.AnyValidInstruction.Sample(random.Add, iter: 400, threads: 1);
+        accepted.AddRange(random.Select(i => ("generated", i)));
+
+        var wrong = new List<string>();
+        foreach (var (form, insn) in accepted)
+            if (KernelStructuralRefusal(Reachable(insn)) is { } refusal)
+                wrong.Add($"{form} {insn}: {refusal}");
+        Assert.True(wrong.Count == 0, string.Join('\n', wrong));
+    }
+
+    /// <summary>A minimal BPF_PROG_LOAD for the oracle tests (the Runtime layer has the real loader).</summary>
+    private static partial class ProgramLoader
+    {
+        private const int BpfProgLoad = 5;
+        private const int SocketFilter = 1;
+
+        [LibraryImport("libc", SetLastError = true)]
+        private static partial long syscall(long number, long cmd, IntPtr attr, long size);
+
+        public static unsafe string Load(byte[] program, out bool loaded)
+        {
+            long bpf = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 280 : 321;
+            byte[] license = "GPL\0"u8.ToArray();
+            byte[] log = new byte[1 << 16];
+            byte* attr = stackalloc byte[144];
+            new Span<byte>(attr, 144).Clear();
+            fixed (byte* insns = program)
+            fixed (byte* lic = license)
+            fixed (byte* logBuffer = log)
+            {
+                *(uint*)(attr + 0) = SocketFilter;
+                *(uint*)(attr + 4) = (uint)(program.Length / 8);
+                *(ulong*)(attr + 8) = (ulong)insns;
+                *(ulong*)(attr + 16) = (ulong)lic;
+                *(uint*)(attr + 24) = 1;                 // log_level
+                *(uint*)(attr + 28) = (uint)log.Length;  // log_size
+                *(ulong*)(attr + 32) = (ulong)logBuffer;
+                long fd = syscall(bpf, BpfProgLoad, (IntPtr)attr, 144);
+                loaded = fd >= 0;
+                if (loaded) using (new SafeFileHandle(checked((IntPtr)fd), ownsHandle: true)) { }
+            }
+            int end = Array.IndexOf(log, (byte)0);
+            return Encoding.UTF8.GetString(log, 0, end < 0 ? log.Length : end);
+        }
     }
 }

@@ -226,6 +226,8 @@ public static class InstructionLinter
                 if (op is AluOperation.Div or AluOperation.Mod && insn.Immediate == 0)
                     Add(i, LintRules.DivisionByZero, "div by zero: the divisor immediate is 0");
             }
+            if (cls == InstructionClass.Ld && (MemoryMode)(insn.Opcode & 0xe0) is MemoryMode.Abs or MemoryMode.Ind && _options.ProgramType == LintProgramType.SockOps)
+                Add(i, LintRules.LegacyPacketLoad, "BPF_LD_[ABS|IND] instructions not allowed for this program type: sock_ops reads packets through skb_data/skb_data_end");
             foreach (int field in RegisterFields(insn))
             {
                 if (field >= Register.Count)
@@ -266,18 +268,18 @@ public static class InstructionLinter
 
         // ---- dataflow: must-initialized registers and must-be-unmodified-ctx registers ----
 
-        private readonly record struct State(int Initialized, int Context)
+        /// <summary>Must-initialized and must-be-ctx register sets, and r0's value when it is the same constant on every path.</summary>
+        private readonly record struct State(int Initialized, int Context, long? R0)
         {
-            public static State Top => new(AllRegisters, AllRegisters);
-            public State Join(State other) => new(Initialized & other.Initialized, Context & other.Context);
+            public State Join(State other) => new(Initialized & other.Initialized, Context & other.Context, R0 == other.R0 ? R0 : null);
         }
 
         private void RunDataflow(bool[] reachable)
         {
             int n = _insns.Count;
             var input = new State?[n];
-            var entry = new State(_options.EntryRegisters | (1 << FramePointer), 1 << 1);
-            var calleeEntry = new State(LintOptions.CalleeEntryRegisters, 0);
+            var entry = new State(_options.EntryRegisters | (1 << FramePointer), 1 << 1, null);
+            var calleeEntry = new State(LintOptions.CalleeEntryRegisters, 0, null);
             var work = new Queue<int>();
             void Seed(int index, State state)
             {
@@ -308,6 +310,7 @@ public static class InstructionLinter
         {
             var insn = _insns[i];
             int init = state.Initialized, ctx = state.Context;
+            long? r0 = state.R0;
             void Read(int reg, string what)
             {
                 if (!report || reg >= Register.Count || (init & (1 << reg)) != 0) return;
@@ -324,6 +327,7 @@ public static class InstructionLinter
                 }
                 init |= 1 << reg;
                 ctx &= ~(1 << reg);
+                if (reg == 0) r0 = null;
             }
             bool IsCtx(int reg) => reg < Register.Count && (ctx & (1 << reg)) != 0;
             void CheckCtx(int baseReg, int size, bool write, bool atomic)
@@ -355,6 +359,7 @@ public static class InstructionLinter
                         else
                         {
                             Write(dst);
+                            if (dst == 0) r0 = insn.Class == InstructionClass.Alu64 ? insn.Immediate : (uint)insn.Immediate;
                         }
                         break;
                     }
@@ -399,6 +404,7 @@ public static class InstructionLinter
                     if (insn.IsWide)
                     {
                         Write(dst);
+                        if (dst == 0 && src == (int)PseudoSource.None) r0 = insn.Immediate64;
                     }
                     else if (mode is MemoryMode.Abs or MemoryMode.Ind)
                     {
@@ -407,12 +413,16 @@ public static class InstructionLinter
                         init &= ~ArgumentRegisters;
                         ctx &= ~(ArgumentRegisters | 1);
                         init |= 1;
+                        r0 = null;
                     }
                     break;
                 default: // JMP, JMP32
                     if (IsExit(insn))
                     {
                         Read(0, "return value");
+                        if (report && r0 is { } value and not (0 or 1) && _subprogramOf[i] == 0 && _options.ProgramType == LintProgramType.SockOps)
+                            Add(i, LintRules.ReturnValue, string.Create(CultureInfo.InvariantCulture,
+                                $"At program exit the register R0 has smin={value} smax={value} should have been in [0, 1]: sock_ops must return 0 or 1 (pass values through skops->reply)"));
                     }
                     else if (IsCall(insn))
                     {
@@ -433,6 +443,7 @@ public static class InstructionLinter
                         init &= ~(ArgumentRegisters | 1);
                         ctx &= ~(ArgumentRegisters | 1);
                         init |= resultMask;
+                        r0 = null;
                     }
                     else if (!IsJa(insn) && !IsMayGoto(insn))
                     {
@@ -441,7 +452,7 @@ public static class InstructionLinter
                     }
                     break;
             }
-            return new State(init, ctx);
+            return new State(init, ctx, r0);
         }
     }
 }

@@ -38,6 +38,10 @@ public static class LintRules
     public const string HelperNotAllowed = "helper-not-allowed";
     /// <summary>(sock_ops) A ctx load or store the verifier refuses ("invalid bpf_context access off=%d size=%d").</summary>
     public const string ContextAccess = "ctx-access";
+    /// <summary>(sock_ops) The main program exits with r0 the same constant outside [0, 1] on every path ("At program exit the register R0 has smin=%d smax=%d should have been in [0, 1]"). Unknown or path-dependent values are not flagged.</summary>
+    public const string ReturnValue = "return-value";
+    /// <summary>(sock_ops) A legacy packet load (<c>BPF_LD | BPF_ABS/BPF_IND</c>), which only socket filters and tc programs may use ("BPF_LD_[ABS|IND] instructions not allowed for this program type").</summary>
+    public const string LegacyPacketLoad = "legacy-packet-load";
 }
 
 /// <summary>The program type the linter checks against.</summary>

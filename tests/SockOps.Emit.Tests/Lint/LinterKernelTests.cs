@@ -51,6 +51,12 @@ public class LinterKernelTests
         new("store to a read-only ctx field through a copy of r1", _ => [Mov64Reg(6, 1), Mov64(2, 0), Stx(4, 6, 2, 8), ExitOne, Exit()],
             [LintRules.ContextAccess], "invalid bpf_context access off=8 size=4"),
         new("4-byte load of the sk pointer", _ => [Ldx(4, 2, 1, 184), ExitOne, Exit()], [LintRules.ContextAccess], "invalid bpf_context access off=184 size=4"),
+        new("return 2", _ => [Mov64(0, 2), Exit()], [LintRules.ReturnValue], "At program exit the register R0 has smin=2 smax=2 should have been in [0, 1]"),
+        new("return (u32)-1 on both paths", _ => [Ldx(4, 2, 1, 0), Mov32(0, -1), JeqImm(2, 0, 1), Exit(), Exit()],
+            [LintRules.ReturnValue, LintRules.ReturnValue], "At program exit the register R0 has smin=4294967295 smax=4294967295 should have been in [0, 1]"),
+        new("return -1 loaded with ld_imm64", _ => [LdImm64(0, -1), Exit()], [LintRules.ReturnValue], "At program exit the register R0 has smin=-1 smax=-1 should have been in [0, 1]"),
+        new("legacy absolute packet load", _ => [Mov64Reg(6, 1), new Instruction(Opcode.Memory(InstructionClass.Ld, MemoryMode.Abs, MemorySize.W), 0, 0, 0, 0), ExitOne, Exit()],
+            [LintRules.LegacyPacketLoad], "BPF_LD_[ABS|IND] instructions not allowed for this program type"),
         new("atomic add on reply", _ => [Mov64(2, 1), AtomicAdd(4, 1, 2, 4), ExitOne, Exit()], [LintRules.ContextAccess], "BPF_ATOMIC stores into R1 ctx is not allowed"),
     ];
 
@@ -61,7 +67,7 @@ public class LinterKernelTests
     public void Linter_flags_and_kernel_refuses(string name)
     {
         var c = Cases.Single(x => x.Name == name);
-        using var map = RawBpf.CreateMap(MapType.ProgArray, 4, 4, 1);
+        using var map = RawBpf.CreateMap(MapType.ProgramArray, 4, 4, 1);
         int mapFd = (int)map.DangerousGetHandle();
         var program = c.Build(mapFd);
 

@@ -1,0 +1,303 @@
+using SockOps.Emit.Assembler;
+
+namespace SockOps.Emit;
+
+/// <summary>The four integer types of the DSL.</summary>
+internal enum Ty : byte { U32, I32, U64, I64 }
+
+internal enum BinOp { Add, Sub, Mul, Div, Mod, And, Or, Xor, Shl, Shr }
+
+internal enum CmpOp { Eq, Ne, Lt, Le, Gt, Ge }
+
+internal static class TyInfo
+{
+    public static bool Is64(this Ty t) => t is Ty.U64 or Ty.I64;
+    public static bool IsSigned(this Ty t) => t is Ty.I32 or Ty.I64;
+
+    public static long Normalize(Ty t, long v) => t switch
+    {
+        Ty.U32 => (uint)v,
+        Ty.I32 => (int)v,
+        _ => v,
+    };
+}
+
+/// <summary>An expression node. Values are trees until a statement consumes them.</summary>
+internal abstract class Expr(Ty type)
+{
+    public Ty Type { get; } = type;
+}
+
+internal sealed class ConstExpr(Ty type, long value) : Expr(type)
+{
+    public long Value { get; } = TyInfo.Normalize(type, value);
+}
+
+/// <summary>A local variable or a compiler temporary (e.g. a helper's result).</summary>
+internal sealed class Variable(int register, Ty type, string name, bool isLocal)
+{
+    public int Register { get; } = register;
+    public Ty Type { get; } = type;
+    public string Name { get; } = name;
+    public bool IsLocal { get; } = isLocal;
+    /// <summary>The upper 32 bits may be garbage (a helper's 64-bit return used as a 32-bit value).</summary>
+    public bool DirtyUpper { get; init; }
+    /// <summary>Set when the value is a pointer (kept out of 32-bit arithmetic).</summary>
+    public PointerKind Pointer { get; init; }
+    public int ScopeId { get; init; }
+}
+
+internal sealed class VarExpr(Variable variable) : Expr(variable.Type)
+{
+    public Variable Variable { get; } = variable;
+}
+
+/// <summary>What a memory access goes through.</summary>
+internal enum PointerKind { None, Context, Socket, TcpSocket, MapValue, RingBufRecord, Stack, Packet }
+
+/// <summary>A base for memory accesses: the ctx, a null-checked pointer, a stack object or the packet.</summary>
+internal sealed class MemoryBase
+{
+    public PointerKind Kind { get; init; }
+    public Variable? Pointer { get; init; }     // null for Context and Stack
+    public short StackOffset { get; init; }     // for Stack: offset of the object from r10
+    public int Size { get; init; }              // object size in bytes (bounds)
+    public int ScopeId { get; init; }           // scope in which the pointer is valid (0 = whole program)
+    public string Description { get; init; } = "";
+}
+
+/// <summary>A load (and, for writable bases, an lvalue).</summary>
+internal sealed class LoadExpr(Ty type, MemoryBase memory, int offset, MemorySize size, string field, bool writable, bool signExtend = false) : Expr(type)
+{
+    public MemoryBase Memory { get; } = memory;
+    public int Offset { get; } = offset;
+    public MemorySize Size { get; } = size;
+    public string Field { get; } = field;
+    public bool Writable { get; } = writable;
+    public bool SignExtend { get; } = signExtend;
+}
+
+internal sealed class BinExpr(Ty type, BinOp op, Expr left, Expr right) : Expr(type)
+{
+    public BinOp Op { get; } = op;
+    public Expr Left { get; } = left;
+    public Expr Right { get; } = right;
+}
+
+internal enum UnOp { Neg, Not, Swap16, Swap32, Swap64 }
+
+internal sealed class UnExpr(Ty type, UnOp op, Expr operand) : Expr(type)
+{
+    public UnOp Op { get; } = op;
+    public Expr Operand { get; } = operand;
+}
+
+/// <summary>A conversion between the integer types (widening, narrowing, reinterpretation).</summary>
+internal sealed class ConvExpr(Ty type, Expr operand) : Expr(type)
+{
+    public Expr Operand { get; } = operand;
+}
+
+/// <summary>A condition as a 0/1 value.</summary>
+internal sealed class CondValueExpr(Ty type, Cond condition) : Expr(type)
+{
+    public Cond Condition { get; } = condition;
+}
+
+internal abstract class Cond;
+internal sealed class CmpCond(CmpOp op, Expr left, Expr right) : Cond
+{
+    public CmpOp Op { get; } = op;
+    public Expr Left { get; } = left;
+    public Expr Right { get; } = right;
+}
+internal sealed class AndCond(Cond left, Cond right) : Cond
+{
+    public Cond Left { get; } = left;
+    public Cond Right { get; } = right;
+}
+internal sealed class OrCond(Cond left, Cond right) : Cond
+{
+    public Cond Left { get; } = left;
+    public Cond Right { get; } = right;
+}
+internal sealed class NotCond(Cond operand) : Cond
+{
+    public Cond Operand { get; } = operand;
+}
+internal sealed class ConstCond(bool value) : Cond
+{
+    public bool Value { get; } = value;
+}
+
+/// <summary>Constructors with constant folding and algebraic simplification.</summary>
+internal static class Fold
+{
+    public static Expr Const(Ty t, long v) => new ConstExpr(t, v);
+
+    public static bool IsConst(Expr e, out long value)
+    {
+        if (e is ConstExpr c) { value = c.Value; return true; }
+        value = 0;
+        return false;
+    }
+
+    private static long AllOnes(Ty t) => t.Is64() ? -1L : (t == Ty.U32 ? uint.MaxValue : -1L);
+
+    public static long Swap(UnOp op, long v) => op switch
+    {
+        UnOp.Swap16 => System.Buffers.Binary.BinaryPrimitives.ReverseEndianness((ushort)v),
+        UnOp.Swap32 => System.Buffers.Binary.BinaryPrimitives.ReverseEndianness((uint)v),
+        _ => System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(v),
+    };
+
+    public static Expr Unary(UnOp op, Expr x)
+    {
+        if (IsConst(x, out long v))
+        {
+            return op switch
+            {
+                UnOp.Neg => Const(x.Type, -v),
+                UnOp.Not => Const(x.Type, ~v),
+                _ => Const(x.Type, Swap(op, v)),
+            };
+        }
+        if (op is UnOp.Swap16 or UnOp.Swap32 or UnOp.Swap64 && x is UnExpr { } inner && inner.Op == op) return inner.Operand;
+        return new UnExpr(x.Type, op, x);
+    }
+
+    /// <summary>A swap over the whole width of its type is a bijection (so it can move to the other operand).</summary>
+    private static bool IsFullWidth(UnExpr swap) => swap.Op == (swap.Type.Is64() ? UnOp.Swap64 : UnOp.Swap32);
+
+    public static Expr Binary(BinOp op, Expr l, Expr r)
+    {
+        Ty t = l.Type;
+        bool lc = IsConst(l, out long a), rc = IsConst(r, out long b);
+        if (lc && rc) return Const(t, Evaluate(op, t, a, b));
+        // Constants to the right of commutative operators.
+        if (lc && op is BinOp.Add or BinOp.Mul or BinOp.And or BinOp.Or or BinOp.Xor) { (l, r) = (r, l); (a, b) = (b, a); (lc, rc) = (rc, lc); }
+        if (rc)
+        {
+            switch (op)
+            {
+                case BinOp.Add or BinOp.Sub or BinOp.Or or BinOp.Xor or BinOp.Shl or BinOp.Shr when b == 0: return l;
+                case BinOp.Mul or BinOp.Div when b == 1: return l;
+                case BinOp.Mul or BinOp.And when b == 0: return Const(t, 0);
+                case BinOp.And when b == AllOnes(t): return l;
+            }
+            // Byte-swapped operand with a constant mask: swap the constant instead (done at emit time).
+            if (op is BinOp.And or BinOp.Or or BinOp.Xor && l is UnExpr { Op: UnOp.Swap16 or UnOp.Swap32 or UnOp.Swap64 } swapped
+                && (op == BinOp.And || IsFullWidth(swapped)))
+                return Unary(swapped.Op, Binary(op, swapped.Operand, Const(t, Swap(swapped.Op, b))));
+            // (x op c1) op c2 for associative operators.
+            if (l is BinExpr { Right: ConstExpr c1 } inner && inner.Op == op && op is BinOp.Add or BinOp.And or BinOp.Or or BinOp.Xor)
+                return Binary(op, inner.Left, Const(t, Evaluate(op, t, c1.Value, b)));
+        }
+        if (op is BinOp.And or BinOp.Or or BinOp.Xor
+            && l is UnExpr { Op: UnOp.Swap16 or UnOp.Swap32 or UnOp.Swap64 } sl && r is UnExpr sr && sr.Op == sl.Op
+            && (op == BinOp.And || IsFullWidth(sl)))
+            return Unary(sl.Op, Binary(op, sl.Operand, sr.Operand));
+        return new BinExpr(t, op, l, r);
+    }
+
+    public static long Evaluate(BinOp op, Ty t, long a, long b)
+    {
+        bool signed = t.IsSigned();
+        int bits = t.Is64() ? 64 : 32;
+        long r = op switch
+        {
+            BinOp.Add => a + b,
+            BinOp.Sub => a - b,
+            BinOp.Mul => a * b,
+            // BPF semantics: division by zero gives 0, modulo by zero keeps the dividend.
+            BinOp.Div => b == 0 ? 0 : signed ? (t.Is64() ? (b == -1 ? -a : a / b) : (int)a / (int)b) : (t.Is64() ? (long)((ulong)a / (ulong)b) : (uint)a / (uint)b),
+            BinOp.Mod => b == 0 ? a : signed ? (t.Is64() ? (b == -1 ? 0 : a % b) : (int)a % (int)b) : (t.Is64() ? (long)((ulong)a % (ulong)b) : (uint)a % (uint)b),
+            BinOp.And => a & b,
+            BinOp.Or => a | b,
+            BinOp.Xor => a ^ b,
+            BinOp.Shl => bits == 64 ? a << (int)b : (long)((uint)a << (int)b),
+            BinOp.Shr => bits == 64 ? (signed ? a >> (int)b : (long)((ulong)a >> (int)b)) : (signed ? (int)a >> (int)b : (long)((uint)a >> (int)b)),
+            _ => throw new InvalidOperationException(op.ToString()),
+        };
+        return TyInfo.Normalize(t, r);
+    }
+
+    public static Cond Compare(CmpOp op, Expr l, Expr r)
+    {
+        if (IsConst(l, out long a) && IsConst(r, out long b))
+        {
+            bool signed = l.Type.IsSigned();
+            int cmp = signed ? a.CompareTo(b) : ((ulong)a).CompareTo((ulong)b);
+            return new ConstCond(op switch
+            {
+                CmpOp.Eq => cmp == 0, CmpOp.Ne => cmp != 0, CmpOp.Lt => cmp < 0,
+                CmpOp.Le => cmp <= 0, CmpOp.Gt => cmp > 0, _ => cmp >= 0,
+            });
+        }
+        if (l is ConstExpr && r is not ConstExpr)
+        {
+            (l, r) = (r, l);
+            op = op switch { CmpOp.Lt => CmpOp.Gt, CmpOp.Le => CmpOp.Ge, CmpOp.Gt => CmpOp.Lt, CmpOp.Ge => CmpOp.Le, _ => op };
+        }
+        if (op is CmpOp.Eq or CmpOp.Ne && l is UnExpr { Op: UnOp.Swap16 or UnOp.Swap32 or UnOp.Swap64 } sl && IsFullWidth(sl))
+        {
+            // swap(x) == c  ⇔  x == swap(c);  swap(x) == swap(y)  ⇔  x == y.
+            if (IsConst(r, out long c)) return Compare(op, sl.Operand, Const(r.Type, Swap(sl.Op, c)));
+            if (r is UnExpr sr && sr.Op == sl.Op) return Compare(op, sl.Operand, sr.Operand);
+        }
+        return new CmpCond(op, l, r);
+    }
+
+    public static Cond And(Cond a, Cond b) => (a, b) switch
+    {
+        (ConstCond { Value: false }, _) or (_, ConstCond { Value: false }) => new ConstCond(false),
+        (ConstCond { Value: true }, _) => b,
+        (_, ConstCond { Value: true }) => a,
+        _ => new AndCond(a, b),
+    };
+
+    public static Cond Or(Cond a, Cond b) => (a, b) switch
+    {
+        (ConstCond { Value: true }, _) or (_, ConstCond { Value: true }) => new ConstCond(true),
+        (ConstCond { Value: false }, _) => b,
+        (_, ConstCond { Value: false }) => a,
+        _ => new OrCond(a, b),
+    };
+
+    public static Cond Not(Cond a) => a switch
+    {
+        ConstCond c => new ConstCond(!c.Value),
+        NotCond n => n.Operand,
+        CmpCond c => new CmpCond(c.Op switch
+        {
+            CmpOp.Eq => CmpOp.Ne, CmpOp.Ne => CmpOp.Eq, CmpOp.Lt => CmpOp.Ge,
+            CmpOp.Ge => CmpOp.Lt, CmpOp.Gt => CmpOp.Le, _ => CmpOp.Gt,
+        }, c.Left, c.Right),
+        _ => new NotCond(a),
+    };
+
+    public static Expr Convert(Expr x, Ty to)
+    {
+        if (x.Type == to) return x;
+        if (IsConst(x, out long v)) return Const(to, v);
+        return new ConvExpr(to, x);
+    }
+
+    /// <summary>The value range [min, max] (as signed 64-bit) an expression provably lies in, if known.</summary>
+    public static (long Min, long Max)? Range(Expr e)
+    {
+        switch (e)
+        {
+            case ConstExpr c: return (c.Value, c.Value);
+            case CondValueExpr: return (0, 1);
+            case ConvExpr c when Range(c.Operand) is { } inner && inner.Min >= 0 && inner.Max <= int.MaxValue: return inner;
+            case BinExpr { Op: BinOp.And, Right: ConstExpr m } when m.Value >= 0: return (0, m.Value);
+            case BinExpr { Op: BinOp.Shr, Right: ConstExpr s } b when !b.Type.IsSigned() && s.Value is > 0 and < 64:
+                int bits = b.Type.Is64() ? 64 : 32;
+                return s.Value >= bits ? (0, 0) : (0, bits - s.Value >= 63 ? long.MaxValue : (1L << (int)(bits - s.Value)) - 1);
+            case LoadExpr { Size: MemorySize.B } l when !l.SignExtend: return (0, 255);
+            case LoadExpr { Size: MemorySize.H } l when !l.SignExtend: return (0, 65535);
+            default: return null;
+        }
+    }
+}

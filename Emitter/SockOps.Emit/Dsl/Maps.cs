@@ -1,0 +1,81 @@
+using System.Runtime.CompilerServices;
+
+namespace SockOps.Emit;
+
+/// <summary>Kernel map types the DSL can declare (values are <c>enum bpf_map_type</c>).</summary>
+public enum MapKind
+{
+    /// <summary>BPF_MAP_TYPE_HASH.</summary>
+    Hash = 1,
+    /// <summary>BPF_MAP_TYPE_ARRAY.</summary>
+    Array = 2,
+    /// <summary>BPF_MAP_TYPE_PERF_EVENT_ARRAY (for perf_event_output).</summary>
+    PerfEventArray = 4,
+    /// <summary>BPF_MAP_TYPE_PERCPU_HASH.</summary>
+    PerCpuHash = 5,
+    /// <summary>BPF_MAP_TYPE_PERCPU_ARRAY.</summary>
+    PerCpuArray = 6,
+    /// <summary>BPF_MAP_TYPE_LRU_HASH.</summary>
+    LruHash = 9,
+    /// <summary>BPF_MAP_TYPE_SOCKMAP (sock_map_update only).</summary>
+    SockMap = 15,
+    /// <summary>BPF_MAP_TYPE_SOCKHASH (sock_hash_update only).</summary>
+    SockHash = 18,
+    /// <summary>BPF_MAP_TYPE_SK_STORAGE (sk_storage_get/delete only; needs BTF and BPF_F_NO_PREALLOC).</summary>
+    SkStorage = 24,
+    /// <summary>BPF_MAP_TYPE_RINGBUF (ringbuf_* only).</summary>
+    RingBuf = 27,
+}
+
+/// <summary>Map creation flags used by the DSL (<c>BPF_F_*</c>).</summary>
+[Flags]
+public enum MapFlags : uint
+{
+    /// <summary>No flags.</summary>
+    None = 0,
+    /// <summary>BPF_F_NO_PREALLOC (required for SK_STORAGE).</summary>
+    NoPrealloc = 1,
+}
+
+/// <summary>A map a program declares: created by the loader, referenced by name from <c>ld_imm64</c> instructions.</summary>
+/// <param name="Name">The name (unique in the program).</param>
+/// <param name="Kind">The map type.</param>
+/// <param name="KeyType">The C# key type (null for RingBuf).</param>
+/// <param name="ValueType">The C# value type (null for RingBuf).</param>
+/// <param name="KeySize">Key size in bytes.</param>
+/// <param name="ValueSize">Value size in bytes.</param>
+/// <param name="MaxEntries">Maximum entries (ring buffer size in bytes for RingBuf; 0 for SkStorage).</param>
+/// <param name="Flags">Creation flags.</param>
+public sealed record MapDeclaration(string Name, MapKind Kind, Type? KeyType, Type? ValueType, int KeySize, int ValueSize, uint MaxEntries, MapFlags Flags);
+
+/// <summary>A declared map with typed key and value, usable in helper calls of the program that declared it.</summary>
+/// <typeparam name="TKey">The key type (unmanaged).</typeparam>
+/// <typeparam name="TValue">The value type (unmanaged).</typeparam>
+public sealed class Map<TKey, TValue>
+    where TKey : unmanaged
+    where TValue : unmanaged
+{
+    internal Map(MapDeclaration declaration, SockOpsBuilder owner)
+    {
+        Declaration = declaration;
+        Owner = owner;
+    }
+
+    /// <summary>The declaration handed to the loader.</summary>
+    public MapDeclaration Declaration { get; }
+
+    internal SockOpsBuilder Owner { get; }
+
+    /// <summary>The map's name.</summary>
+    public string Name => Declaration.Name;
+
+    /// <summary>The map's kind.</summary>
+    public MapKind Kind => Declaration.Kind;
+
+    internal static int KeySize => Unsafe.SizeOf<TKey>();
+
+    internal static int ValueSize => Unsafe.SizeOf<TValue>();
+}
+
+/// <summary>A key or value type that occupies no bytes (ring buffers and perf event arrays have none).</summary>
+public readonly struct NoData;

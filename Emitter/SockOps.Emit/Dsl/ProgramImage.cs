@@ -1,0 +1,102 @@
+using System.Runtime.CompilerServices;
+using SockOps.Emit.Assembler;
+
+namespace SockOps.Emit;
+
+/// <summary>
+/// An emitted sock_ops program, ready for a loader: instructions (map fds still symbolic), the maps to create,
+/// the license, and a source map from each instruction to the C# call that produced it.
+/// </summary>
+public sealed class ProgramImage
+{
+    internal ProgramImage(string name, Instruction[] instructions, MapReference[] mapReferences, MapDeclaration[] maps,
+        string license, SourceLocation[] sourceMap, int stackSize)
+    {
+        Name = name;
+        Instructions = instructions;
+        MapReferences = mapReferences;
+        Maps = maps;
+        License = license;
+        SourceMap = sourceMap;
+        StackSize = stackSize;
+        int slots = 0;
+        foreach (var i in instructions) slots += i.Slots;
+        Slots = slots;
+    }
+
+    /// <summary>The program name.</summary>
+    public string Name { get; }
+
+    /// <summary>The instructions (an ld_imm64 is one entry occupying two slots).</summary>
+    public IReadOnlyList<Instruction> Instructions { get; }
+
+    /// <summary>The ld_imm64 instructions that must receive a map fd, by instruction index and map name.</summary>
+    public IReadOnlyList<MapReference> MapReferences { get; }
+
+    /// <summary>The maps the program declared.</summary>
+    public IReadOnlyList<MapDeclaration> Maps { get; }
+
+    /// <summary>The license string.</summary>
+    public string License { get; }
+
+    /// <summary>For each instruction (parallel to <see cref="Instructions"/>), the C# call that emitted it.</summary>
+    public IReadOnlyList<SourceLocation> SourceMap { get; }
+
+    /// <summary>The number of 8-byte instruction slots (what the kernel counts).</summary>
+    public int Slots { get; }
+
+    /// <summary>Bytes of stack the program uses.</summary>
+    public int StackSize { get; }
+
+    /// <summary>The C# location of the instruction at a kernel slot index (as in verifier logs), if any.</summary>
+    public SourceLocation? LocationOfSlot(int slot)
+    {
+        int s = 0;
+        for (int i = 0; i < Instructions.Count; i++)
+        {
+            int next = s + Instructions[i].Slots;
+            if (slot >= s && slot < next) return SourceMap[i];
+            s = next;
+        }
+        return null;
+    }
+
+    /// <summary>The encoded program (8 bytes per slot, little-endian).</summary>
+    public byte[] ToBytes()
+    {
+        var bytes = new byte[Slots * Instruction.SlotSize];
+        int offset = 0;
+        foreach (var i in Instructions) offset += i.WriteTo(bytes.AsSpan(offset));
+        return bytes;
+    }
+}
+
+/// <summary>Entry point of the DSL: <c>SockOpsProgram.Build("clamp", b =&gt; { … })</c>.</summary>
+public static class SockOpsProgram
+{
+    /// <summary>
+    /// Runs <paramref name="body"/> against a fresh builder and compiles what it wrote. The body runs once,
+    /// synchronously; C# control flow inside it (loops, ifs on C# values) is unrolled at build time.
+    /// </summary>
+    /// <param name="name">The program name (the kernel keeps the first 15 characters).</param>
+    /// <param name="body">Writes the program.</param>
+    /// <param name="license">The license; GPL-only helpers need a GPL-compatible one.</param>
+    /// <param name="capabilities">The capabilities the loader will have (helpers such as trace_printk need CAP_PERFMON).</param>
+    /// <param name="file">Filled in by the compiler.</param>
+    /// <param name="line">Filled in by the compiler.</param>
+    /// <param name="member">Filled in by the compiler.</param>
+    /// <exception cref="EmitException">The program breaks a verifier rule; the exception names the C# line.</exception>
+    public static ProgramImage Build(string name, Action<SockOpsBuilder> body, string license = "GPL",
+        BpfCapabilities capabilities = BpfCapabilities.Root,
+        [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        ArgumentNullException.ThrowIfNull(license);
+        var builder = new SockOpsBuilder(name, license, capabilities, new SourceLocation(file, line, member));
+        using (SockOpsBuilder.Activate(builder))
+        {
+            body(builder);
+            return builder.Finish();
+        }
+    }
+}

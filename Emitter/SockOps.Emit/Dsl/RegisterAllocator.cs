@@ -1,0 +1,210 @@
+using SockOps.Emit.Assembler;
+
+namespace SockOps.Emit;
+
+/// <summary>
+/// Graph-colouring register allocation over the intermediate code. Virtual registers live across a
+/// helper call interfere with r0–r5 (the call clobbers them), so they land in r6–r9 or are spilled to
+/// the stack; a caller-saved register can therefore never be read after a call. Moves are coalesced by
+/// preferring a move partner's register, which removes most copies (e.g. the ctx stays in r1 until a
+/// call forces it into a callee-saved register).
+/// </summary>
+internal static class RegisterAllocator
+{
+    internal const int FirstVirtual = 16;
+    private static readonly int[] ColorOrder = [1, 2, 3, 4, 5, 0, 6, 7, 8, 9];
+
+    /// <summary>Allocates registers; returns the colour of every register number (physical ones map to themselves).</summary>
+    /// <param name="code">The code; spill loads and stores are inserted into it.</param>
+    /// <param name="registerCount">Number of register numbers in use (max id + 1); grows with spills.</param>
+    /// <param name="allocateSpillSlot">Returns a fresh 8-byte stack slot offset (negative, from r10).</param>
+    public static int[] Allocate(List<IrInst> code, ref int registerCount, Func<SourceLocation, short> allocateSpillSlot)
+    {
+        RemoveDeadCode(code, registerCount);
+        for (int attempt = 0; ; attempt++)
+        {
+            if (attempt > 64) throw new InvalidOperationException("Register allocation did not converge.");
+            var (colors, spill) = TryColor(code, registerCount);
+            if (spill < 0) return colors;
+            SpillRegister(code, spill, ref registerCount, allocateSpillSlot);
+        }
+    }
+
+    private static (int[] Colors, int Spill) TryColor(List<IrInst> code, int n)
+    {
+        var liveOut = Liveness(code, n);
+        var adjacency = new HashSet<int>[n];
+        var partners = new List<int>[n];
+        for (int i = 0; i < n; i++) { adjacency[i] = []; partners[i] = []; }
+        var defs = new List<int>();
+        var order = new List<int>();
+        var seen = new bool[n];
+        var uses = new List<int>();
+        for (int i = 0; i < code.Count; i++)
+        {
+            var insn = code[i];
+            insn.Defs(defs);
+            insn.Uses(uses);
+            foreach (int r in uses) if (!seen[r] && r >= FirstVirtual) { seen[r] = true; order.Add(r); }
+            foreach (int d in defs) if (!seen[d] && d >= FirstVirtual) { seen[d] = true; order.Add(d); }
+            int moveSource = insn.Kind == IrKind.Mov && insn.Is64 ? insn.Src : -1;
+            if (moveSource >= 0 && moveSource != 10) { partners[insn.Dst].Add(moveSource); partners[moveSource].Add(insn.Dst); }
+            foreach (int d in defs)
+            {
+                foreach (int r in Members(liveOut[i], n))
+                {
+                    if (r == d || r == moveSource) continue;
+                    adjacency[d].Add(r);
+                    adjacency[r].Add(d);
+                }
+            }
+        }
+
+        // Values that live across a call are the most constrained (r6-r9 only): colour them first, so that
+        // their move partners can then follow them into the same register.
+        var crossesCall = new bool[n];
+        foreach (int v in order) crossesCall[v] = adjacency[v].Contains(0) && adjacency[v].Contains(5);
+        order = [.. order.Where(v => crossesCall[v]), .. order.Where(v => !crossesCall[v])];
+
+        var colors = new int[n];
+        for (int i = 0; i < n; i++) colors[i] = i < FirstVirtual ? i : -1;
+        Span<bool> forbidden = stackalloc bool[11];
+        foreach (int v in order)
+        {
+            forbidden.Clear();
+            forbidden[10] = true;
+            foreach (int neighbour in adjacency[v])
+                if (colors[neighbour] >= 0) forbidden[colors[neighbour]] = true;
+            int chosen = -1;
+            foreach (int p in partners[v])
+                if (colors[p] >= 0 && !forbidden[colors[p]]) { chosen = colors[p]; break; }
+            if (chosen < 0)
+            {
+                // Look one move further: a partner that will itself want a physical register.
+                foreach (int p in partners[v])
+                {
+                    foreach (int q in partners[p])
+                        if (q != v && colors[q] >= 0 && !forbidden[colors[q]] && !adjacency[p].Contains(v)) { chosen = colors[q]; break; }
+                    if (chosen >= 0) break;
+                }
+            }
+            if (chosen < 0)
+                foreach (int c in ColorOrder)
+                    if (!forbidden[c]) { chosen = c; break; }
+            if (chosen < 0) return (colors, v);
+            colors[v] = chosen;
+        }
+        return (colors, -1);
+    }
+
+    /// <summary>Removes side-effect-free instructions whose results are never read (e.g. a dead initial value).</summary>
+    private static void RemoveDeadCode(List<IrInst> code, int n)
+    {
+        var defs = new List<int>();
+        bool changed = true;
+        while (changed)
+        {
+            changed = false;
+            var liveOut = Liveness(code, n);
+            for (int i = code.Count - 1; i >= 0; i--)
+            {
+                var insn = code[i];
+                if (insn.Kind is not (IrKind.Mov or IrKind.MovImm or IrKind.MovSx32 or IrKind.Alu or IrKind.AluImm or IrKind.Neg
+                    or IrKind.Swap or IrKind.LdImm64 or IrKind.StackAddr or IrKind.Load)) continue;
+                insn.Defs(defs);
+                if (defs.Count != 1 || defs[0] < FirstVirtual) continue;
+                int d = defs[0];
+                if ((liveOut[i][d >> 6] & (1UL << (d & 63))) != 0) continue;
+                code.RemoveAt(i);
+                changed = true;
+            }
+        }
+    }
+
+    private static IEnumerable<int> Members(ulong[] set, int n)
+    {
+        for (int w = 0; w < set.Length; w++)
+        {
+            ulong bits = set[w];
+            while (bits != 0)
+            {
+                int b = System.Numerics.BitOperations.TrailingZeroCount(bits);
+                int r = w * 64 + b;
+                if (r < n) yield return r;
+                bits &= bits - 1;
+            }
+        }
+    }
+
+    /// <summary>Live-out sets per instruction (backward data flow to a fixed point).</summary>
+    internal static ulong[][] Liveness(List<IrInst> code, int n)
+    {
+        int words = (n + 63) / 64;
+        var labelIndex = new Dictionary<int, int>();
+        for (int i = 0; i < code.Count; i++) if (code[i].Kind == IrKind.Label) labelIndex[code[i].LabelId] = i;
+        var liveIn = new ulong[code.Count][];
+        var liveOut = new ulong[code.Count][];
+        for (int i = 0; i < code.Count; i++) { liveIn[i] = new ulong[words]; liveOut[i] = new ulong[words]; }
+        var uses = new List<int>();
+        var defs = new List<int>();
+        var usesOf = new int[code.Count][];
+        var defsOf = new int[code.Count][];
+        for (int i = 0; i < code.Count; i++)
+        {
+            code[i].Uses(uses); usesOf[i] = [.. uses];
+            code[i].Defs(defs); defsOf[i] = [.. defs];
+        }
+        bool changed = true;
+        var scratch = new ulong[words];
+        while (changed)
+        {
+            changed = false;
+            for (int i = code.Count - 1; i >= 0; i--)
+            {
+                var insn = code[i];
+                Array.Clear(scratch);
+                bool fallsThrough = insn.Kind is not (IrKind.Jump or IrKind.Exit);
+                if (fallsThrough && i + 1 < code.Count) Or(scratch, liveIn[i + 1]);
+                if (insn.Kind is IrKind.Jump or IrKind.CondJump or IrKind.CondJumpImm) Or(scratch, liveIn[labelIndex[insn.Target]]);
+                if (!Same(scratch, liveOut[i])) { Array.Copy(scratch, liveOut[i], words); changed = true; }
+                foreach (int d in defsOf[i]) scratch[d >> 6] &= ~(1UL << (d & 63));
+                foreach (int u in usesOf[i]) scratch[u >> 6] |= 1UL << (u & 63);
+                if (!Same(scratch, liveIn[i])) { Array.Copy(scratch, liveIn[i], words); changed = true; }
+            }
+        }
+        return liveOut;
+    }
+
+    private static void Or(ulong[] into, ulong[] from) { for (int i = 0; i < into.Length; i++) into[i] |= from[i]; }
+    private static bool Same(ulong[] a, ulong[] b) { for (int i = 0; i < a.Length; i++) if (a[i] != b[i]) return false; return true; }
+
+    private static void SpillRegister(List<IrInst> code, int v, ref int registerCount, Func<SourceLocation, short> allocateSpillSlot)
+    {
+        short slot = 0;
+        bool allocated = false;
+        var uses = new List<int>();
+        var defs = new List<int>();
+        for (int i = 0; i < code.Count; i++)
+        {
+            var insn = code[i];
+            insn.Uses(uses);
+            insn.Defs(defs);
+            bool used = uses.Contains(v), defined = defs.Contains(v);
+            if (!used && !defined) continue;
+            if (!allocated) { slot = allocateSpillSlot(insn.Location); allocated = true; }
+            int temp = registerCount++;
+            if (insn.Dst == v) insn.Dst = temp;
+            if (insn.Src == v) insn.Src = temp;
+            if (used)
+            {
+                code.Insert(i, new IrInst { Kind = IrKind.Load, Dst = temp, Src = 10, Offset = slot, Size = MemorySize.DW, Location = insn.Location });
+                i++;
+            }
+            if (defined)
+            {
+                code.Insert(i + 1, new IrInst { Kind = IrKind.Store, Dst = 10, Src = temp, Offset = slot, Size = MemorySize.DW, Location = insn.Location });
+                i++;
+            }
+        }
+    }
+}

@@ -1,0 +1,385 @@
+using System.Runtime.CompilerServices;
+using SockOps.Emit.Assembler;
+
+namespace SockOps.Emit;
+
+public sealed partial class SockOpsBuilder
+{
+    private static SourceLocation At(string file, int line, string member) => new(file, line, member);
+
+    // ---------------------------------------------------------------- locals
+
+    /// <summary>Declares a signed 32-bit local with an initial value (<c>int name = initial;</c>).</summary>
+    public I32 Local(string name, int initial, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
+        new(DeclareLocal(name, Ty.I32, Fold.Const(Ty.I32, initial), At(file, line, member)));
+
+    /// <summary>Declares an unsigned 32-bit local with an initial value.</summary>
+    public U32 Local(string name, uint initial, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
+        new(DeclareLocal(name, Ty.U32, Fold.Const(Ty.U32, initial), At(file, line, member)));
+
+    /// <summary>Declares a signed 64-bit local with an initial value.</summary>
+    public I64 Local(string name, long initial, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
+        new(DeclareLocal(name, Ty.I64, Fold.Const(Ty.I64, initial), At(file, line, member)));
+
+    /// <summary>Declares an unsigned 64-bit local with an initial value.</summary>
+    public U64 Local(string name, ulong initial, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
+        new(DeclareLocal(name, Ty.U64, Fold.Const(Ty.U64, unchecked((long)initial)), At(file, line, member)));
+
+    /// <summary>Declares a signed 32-bit local initialised from an expression.</summary>
+    public I32 Local(string name, I32 initial, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
+        new(DeclareLocal(name, Ty.I32, initial.Expr, At(file, line, member)));
+
+    /// <summary>Declares an unsigned 32-bit local.</summary>
+    public U32 Local(string name, U32 initial, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
+        new(DeclareLocal(name, Ty.U32, initial.Expr, At(file, line, member)));
+
+    /// <summary>Declares an unsigned 64-bit local.</summary>
+    public U64 Local(string name, U64 initial, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
+        new(DeclareLocal(name, Ty.U64, initial.Expr, At(file, line, member)));
+
+    /// <summary>Declares a signed 64-bit local.</summary>
+    public I64 Local(string name, I64 initial, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
+        new(DeclareLocal(name, Ty.I64, initial.Expr, At(file, line, member)));
+
+    /// <summary>Declares a signed 32-bit local without a value; reading it before every path assigns it is an emit error.</summary>
+    public I32 LocalI32(string name, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
+        new(DeclareLocal(name, Ty.I32, null, At(file, line, member)));
+
+    /// <summary>Declares an unsigned 32-bit local without a value.</summary>
+    public U32 LocalU32(string name, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
+        new(DeclareLocal(name, Ty.U32, null, At(file, line, member)));
+
+    /// <summary>Declares an unsigned 64-bit local without a value.</summary>
+    public U64 LocalU64(string name, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
+        new(DeclareLocal(name, Ty.U64, null, At(file, line, member)));
+
+    private VarExpr DeclareLocal(string name, Ty type, Expr? initial, SourceLocation loc)
+    {
+        BeginStatement(loc);
+        var v = new Variable(NewRegister(), type, name, isLocal: true);
+        var expr = new VarExpr(v);
+        if (initial is not null)
+        {
+            EvalInto(v.Register, Fold.Convert(initial, type), loc);
+            _path.Assigned.Add(v);
+        }
+        return expr;
+    }
+
+    /// <summary>Reserves a zero-initialised <typeparamref name="T"/> on the stack (for helper buffers, map keys and values).</summary>
+    public StackRef<T> StackStruct<T>([CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
+        where T : unmanaged
+    {
+        var loc = At(file, line, member);
+        BeginStatement(loc);
+        int size = Unsafe.SizeOf<T>();
+        short offset = AllocateStack(size, 8, loc, permanent: true);
+        for (int i = 0; i < size; i += 8)
+        {
+            int chunk = Math.Min(8, size - i);
+            var width = chunk >= 8 ? MemorySize.DW : chunk >= 4 ? MemorySize.W : chunk >= 2 ? MemorySize.H : MemorySize.B;
+            for (int j = i; j < i + chunk; j += SizeOf(width))
+            {
+                while (j + SizeOf(width) > i + chunk) width = width switch { MemorySize.DW => MemorySize.W, MemorySize.W => MemorySize.H, _ => MemorySize.B };
+                Emit(new IrInst { Kind = IrKind.StoreImm, Dst = 10, Offset = (short)(offset + j), Size = width, Imm = 0, Location = loc });
+            }
+        }
+        var memory = new MemoryBase { Kind = PointerKind.Stack, StackOffset = offset, Size = size, Description = $"stack {typeof(T).Name}" };
+        return new StackRef<T>(memory);
+    }
+
+    // ---------------------------------------------------------------- control flow
+
+    /// <summary><c>if (condition) then(); else @else();</c></summary>
+    public void If(Condition condition, Action then, Action? @else = null,
+        [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
+    {
+        var loc = At(file, line, member);
+        BeginStatement(loc);
+        if (condition.Cond is ConstCond k)
+        {
+            // Folded away: only the taken branch exists (the other one is not even built).
+            if (k.Value) RunBlock(then);
+            else if (@else is not null) RunBlock(@else);
+            return;
+        }
+        int elseLabel = NewLabel();
+        JumpIfFalse(condition.Cond, elseLabel, loc);
+        Branches(then, @else, elseLabel, loc);
+    }
+
+    /// <summary>Runs then/else after the conditional jump to <paramref name="elseLabel"/> has been emitted.</summary>
+    private void Branches(Action then, Action? @else, int elseLabel, SourceLocation loc, Action? beforeThen = null, Action? afterThen = null)
+    {
+        var before = _path.Clone();
+        beforeThen?.Invoke();
+        RunBlock(then);
+        afterThen?.Invoke();
+        var afterThenState = _path;
+        if (@else is null)
+        {
+            MarkLabel(elseLabel, loc);
+            _path = Merge(afterThenState, before, loc);
+            return;
+        }
+        int end = NewLabel();
+        if (afterThenState.Reachable) EmitJump(end, loc);
+        MarkLabel(elseLabel, loc);
+        _path = before.Clone();
+        RunBlock(@else);
+        MarkLabel(end, loc);
+        _path = Merge(afterThenState, _path, loc);
+    }
+
+    /// <summary><c>return value;</c> — sock_ops programs must return 0 or 1 (1 = use <c>reply</c>).</summary>
+    public void Return(int value, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
+    {
+        var loc = At(file, line, member);
+        BeginStatement(loc);
+        if (value is not (0 or 1))
+            throw new EmitException(EmitRule.ReturnValue, loc, $"A sock_ops program must return 0 or 1, not {value} (communicate other values through reply).");
+        CheckNoOpenReferences(loc);
+        if (!_returnLabels.TryGetValue(value, out int label)) _returnLabels[value] = label = NewLabel();
+        EmitJump(label, loc);
+        _path.Reachable = false;
+    }
+
+    /// <summary><c>return value;</c> with a computed value; it must be provably 0 or 1 (a condition, <c>x &amp; 1</c>, …).</summary>
+    public void Return(I32 value, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
+    {
+        var loc = At(file, line, member);
+        if (value.Expr is ConstExpr c) { Return((int)c.Value, file, line, member); return; }
+        BeginStatement(loc);
+        if (Fold.Range(value.Expr) is not { } range || range.Min < 0 || range.Max > 1)
+            throw new EmitException(EmitRule.ReturnValue, loc,
+                "The return value is not provably 0 or 1; the kernel requires R0 in [0, 1] at every exit (use a condition or mask with & 1).");
+        CheckNoOpenReferences(loc);
+        int reg = EvalClean(value.Expr, loc);
+        EmitMove(0, reg, true, loc);
+        Emit(new IrInst { Kind = IrKind.Exit, Location = loc });
+        _path.Reachable = false;
+    }
+
+    private void CheckNoOpenReferences(SourceLocation loc)
+    {
+        if (_path.OpenReferences.Count > 0)
+            throw new EmitException(EmitRule.ReferenceLeak, loc,
+                $"Returning while the ring buffer reservation made at {_path.OpenReferences[0].Where} is neither submitted nor discarded.");
+    }
+
+    /// <summary>
+    /// <c>switch (value) { case …: … }</c> as a compare chain. Add cases with <see cref="SwitchBuilder.Case(long, Action, string, int, string)"/>;
+    /// the switch ends with <see cref="SwitchBuilder.Default"/> or at the next statement. Cases do not fall through.
+    /// </summary>
+    public SwitchBuilder Switch(U32 value, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
+    {
+        var loc = At(file, line, member);
+        BeginStatement(loc);
+        var (reg, _) = Eval(value.Expr, loc);
+        var sw = new OpenSwitch(this, reg, Ty.U32, loc, _blockDepth, _path.Clone());
+        _openSwitch = sw;
+        return new SwitchBuilder(sw);
+    }
+
+    /// <summary><c>switch</c> over a signed value.</summary>
+    public SwitchBuilder Switch(I32 value, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
+    {
+        var loc = At(file, line, member);
+        BeginStatement(loc);
+        var (reg, _) = Eval(value.Expr, loc);
+        var sw = new OpenSwitch(this, reg, Ty.I32, loc, _blockDepth, _path.Clone());
+        _openSwitch = sw;
+        return new SwitchBuilder(sw);
+    }
+
+    internal sealed class OpenSwitch(SockOpsBuilder owner, int register, Ty type, SourceLocation location, int depth, PathState before)
+    {
+        public SockOpsBuilder Owner { get; } = owner;
+        public int Register { get; } = register;
+        public Ty Type { get; } = type;
+        public SourceLocation Location { get; } = location;
+        public int Depth { get; } = depth;
+        public PathState Before { get; } = before;
+        public int EndLabel { get; } = owner.NewLabel();
+        public HashSet<long> Values { get; } = [];
+        public List<PathState> Ends { get; } = [];
+        public bool Closed { get; set; }
+    }
+
+    internal void SwitchCase(OpenSwitch sw, long value, Action body, SourceLocation loc)
+    {
+        if (sw.Closed || !ReferenceEquals(_openSwitch, sw))
+            throw new EmitException(EmitRule.Usage, loc, "This switch is already closed (a Default or another statement ended it).");
+        value = TyInfo.Normalize(sw.Type, value);
+        if (!sw.Values.Add(value)) throw new EmitException(EmitRule.Usage, loc, $"Duplicate case {value}.");
+        int next = NewLabel();
+        Emit(new IrInst { Kind = IrKind.CondJumpImm, Cond = JumpOperation.Jne, Dst = sw.Register, Imm = unchecked((int)value), Is64 = false, Target = next, Location = loc });
+        _path = sw.Before.Clone();
+        _openSwitch = null;
+        RunBlock(body);
+        _openSwitch = sw;
+        if (_path.Reachable) { EmitJump(sw.EndLabel, loc); sw.Ends.Add(_path); }
+        MarkLabel(next, loc);
+        _path = sw.Before.Clone();
+    }
+
+    internal void SwitchDefault(OpenSwitch sw, Action? body, SourceLocation loc)
+    {
+        if (sw.Closed || !ReferenceEquals(_openSwitch, sw))
+            throw new EmitException(EmitRule.Usage, loc, "This switch is already closed.");
+        _openSwitch = null;
+        sw.Closed = true;
+        _path = sw.Before.Clone();
+        if (body is not null) RunBlock(body);
+        MarkLabel(sw.EndLabel, loc);
+        var merged = _path;
+        foreach (var end in sw.Ends) merged = Merge(merged, end, loc);
+        _path = merged;
+    }
+
+    private void CloseSwitchAtCurrentDepth()
+    {
+        if (_openSwitch is { } sw && sw.Depth == _blockDepth) SwitchDefault(sw, null, sw.Location);
+    }
+
+    /// <summary><c>for (i = from; i &lt; to; i++) body(i);</c> unrolled: the bound is a constant, so the kernel sees no loop.</summary>
+    public void For(int from, int to, Action<int> body, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
+    {
+        var loc = At(file, line, member);
+        BeginStatement(loc);
+        const int MaxUnroll = 256;
+        if (to - from > MaxUnroll)
+            throw new EmitException(EmitRule.Unbounded, loc, $"A loop is unrolled; {to - from} iterations exceed the limit of {MaxUnroll}.");
+        for (int i = from; i < to; i++)
+        {
+            int index = i;
+            RunBlock(() => body(index));
+            if (!_path.Reachable) break;
+        }
+    }
+
+    // ---------------------------------------------------------------- null-checked pointers
+
+    /// <summary>
+    /// <c>if (p) then(p);</c> — the only way to use a pointer that may be NULL (<c>ctx.Sk</c>, map lookups,
+    /// sk_storage_get, bpf_tcp_sock, ring buffer reservations). The pointer exists only inside <paramref name="then"/>.
+    /// </summary>
+    public void IfNotNull<T>(MaybeNull<T> pointer, Action<T> then, Action? @else = null,
+        [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
+    {
+        ArgumentNullException.ThrowIfNull(then);
+        var loc = At(file, line, member);
+        BeginStatement(loc);
+        if (!pointer.IsValid) throw new EmitException(EmitRule.Usage, loc, "A default MaybeNull has no pointer.");
+        var variable = pointer.Produce(this, loc);
+        int scope = _nextScope++;
+        int elseLabel = NewLabel();
+        JumpIfFalse(new NullCond(variable, isNull: false), elseLabel, loc);
+        T value = pointer.Wrap(variable, scope);
+        Branches(() => then(value), @else, elseLabel, loc,
+            beforeThen: () =>
+            {
+                _activeScopes.Add(scope);
+                if (pointer.IsReference) _path.OpenReferences.Add((variable, loc));
+            },
+            afterThen: () =>
+            {
+                _activeScopes.Remove(scope);
+                if (_path.Reachable && _path.OpenReferences.Any(r => r.Reservation == variable))
+                    throw new EmitException(EmitRule.ReferenceLeak, loc,
+                        "The ring buffer reservation is neither submitted nor discarded before its null-checked block ends.");
+            });
+    }
+
+    /// <summary>
+    /// <c>if (skb_data + length &lt;= skb_data_end) then(packet);</c> — packet bytes can only be read inside, and only
+    /// within <paramref name="length"/>.
+    /// </summary>
+    public void IfPacketHas(int length, Action<PacketRef> then, Action? @else = null,
+        [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
+    {
+        ArgumentNullException.ThrowIfNull(then);
+        var loc = At(file, line, member);
+        BeginStatement(loc);
+        if (length is <= 0 or > 0xffff) throw new EmitException(EmitRule.PacketBounds, loc, $"Packet length {length} must be 1..65535.");
+        var data = new Variable(NewRegister(), Ty.U64, "skb_data", false) { Pointer = PointerKind.Packet };
+        var end = new Variable(NewRegister(), Ty.U64, "skb_data_end", false) { Pointer = PointerKind.Packet };
+        Emit(new IrInst { Kind = IrKind.Load, Dst = data.Register, Src = ContextRegister, Offset = KernelNumbers.CtxSkbData, Size = MemorySize.DW, Location = loc });
+        Emit(new IrInst { Kind = IrKind.Load, Dst = end.Register, Src = ContextRegister, Offset = KernelNumbers.CtxSkbDataEnd, Size = MemorySize.DW, Location = loc });
+        int scope = _nextScope++;
+        int elseLabel = NewLabel();
+        JumpIfFalse(new PacketCond(data, end, length), elseLabel, loc);
+        var memory = new MemoryBase { Kind = PointerKind.Packet, Pointer = data, Size = length, ScopeId = scope, Description = $"the packet (checked for {length} bytes)" };
+        var packet = new PacketRef(memory);
+        Branches(() => then(packet), @else, elseLabel, loc,
+            beforeThen: () => _activeScopes.Add(scope),
+            afterThen: () => _activeScopes.Remove(scope));
+    }
+
+    private void EmitPacketCheck(PacketCond pc, int label, bool jumpWhenInside, SourceLocation loc)
+    {
+        int limit = NewRegister();
+        EmitMove(limit, pc.Data.Register, true, loc);
+        Emit(new IrInst { Kind = IrKind.AluImm, AluOp = AluOperation.Add, Dst = limit, Imm = pc.Length, Location = loc });
+        Emit(new IrInst
+        {
+            Kind = IrKind.CondJump, Cond = jumpWhenInside ? JumpOperation.Jle : JumpOperation.Jgt,
+            Dst = limit, Src = pc.End.Register, Target = label, Location = loc,
+        });
+    }
+
+    // ---------------------------------------------------------------- finishing
+
+    internal ProgramImage Finish()
+    {
+        CloseSwitchAtCurrentDepth();
+        if (_path.Reachable)
+            throw new EmitException(EmitRule.FallThrough, _programLocation,
+                $"Program '{Name}' can reach its end without a Return; every path must end with Return(0) or Return(1).");
+        _finished = true;
+        var code = new List<IrInst>(_prologue.Count + _code.Count + 8);
+        code.AddRange(_prologue);
+        code.AddRange(_code);
+        foreach (var (value, label) in _returnLabels.OrderByDescending(p => p.Key))
+        {
+            code.Add(new IrInst { Kind = IrKind.Label, LabelId = label, Location = _programLocation });
+            code.Add(new IrInst { Kind = IrKind.MovImm, Dst = 0, Imm = value, Is64 = true, Location = _programLocation });
+            code.Add(new IrInst { Kind = IrKind.Exit, Location = _programLocation });
+        }
+        int registers = _nextRegister;
+        var colors = RegisterAllocator.Allocate(code, ref registers, loc => AllocateStack(8, 8, loc, permanent: true));
+        var machine = MachineCode.Lower(code, colors);
+        int nextLabel = _nextLabel;
+        MachineCode.Optimize(machine, ref nextLabel);
+        var (instructions, maps, locations) = MachineCode.Resolve(machine);
+        return new ProgramImage(Name, instructions, maps, [.. _maps.Values], License, locations, _maxStackDepth);
+    }
+}
+
+/// <summary>The cases of a <see cref="SockOpsBuilder.Switch(U32, string, int, string)"/>.</summary>
+public sealed class SwitchBuilder
+{
+    private readonly SockOpsBuilder.OpenSwitch _switch;
+
+    internal SwitchBuilder(SockOpsBuilder.OpenSwitch sw) => _switch = sw;
+
+    /// <summary><c>case value: body(); break;</c></summary>
+    public SwitchBuilder Case(long value, Action body, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
+    {
+        _switch.Owner.SwitchCase(_switch, value, body, new SourceLocation(file, line, member));
+        return this;
+    }
+
+    /// <summary><c>case value: body(); break;</c> for an enum constant (e.g. an op).</summary>
+    public SwitchBuilder Case<TEnum>(TEnum value, Action body, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
+        where TEnum : struct, Enum =>
+        Case(Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture), body, file, line, member);
+
+    /// <summary><c>default: body();</c> — ends the switch.</summary>
+    public void Default(Action body, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
+        _switch.Owner.SwitchDefault(_switch, body, new SourceLocation(file, line, member));
+
+    /// <summary>Ends the switch without a default.</summary>
+    public void End([CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
+        _switch.Owner.SwitchDefault(_switch, null, new SourceLocation(file, line, member));
+}

@@ -1,0 +1,135 @@
+using System.Globalization;
+using System.Text;
+using SockOps.Emit.Assembler;
+using SockOps.Emit.Runtime;
+using SockOps.Emit.Runtime.Btf;
+using SockOps.Emit.TestSupport;
+using RtMapType = SockOps.Emit.Runtime.MapType;
+using RtMapFlags = SockOps.Emit.Runtime.MapFlags;
+
+namespace SockOps.Emit.Tests.Dsl;
+
+/// <summary>Loads DSL programs into the real kernel (maps created from the declarations) and formats listings.</summary>
+internal static class DslKernel
+{
+    /// <summary>A loaded program with its maps; disposing closes everything.</summary>
+    internal sealed class Loaded(BpfProgram program, List<IDisposable> owned, Dictionary<string, BpfMap> maps) : IDisposable
+    {
+        public BpfProgram Program { get; } = program;
+        public IReadOnlyDictionary<string, BpfMap> Maps { get; } = maps;
+
+        public void Dispose()
+        {
+            Program.Dispose();
+            for (int i = owned.Count - 1; i >= 0; i--) owned[i].Dispose();
+        }
+    }
+
+    /// <summary>Loads the image; throws the runtime's VerifierException if the kernel refuses it.</summary>
+    public static Loaded Load(ProgramImage image)
+    {
+        var owned = new List<IDisposable>();
+        var maps = new Dictionary<string, BpfMap>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var declaration in image.Maps)
+            {
+                var map = BpfMap.Create(Spec(declaration, owned));
+                owned.Add(map);
+                maps[declaration.Name] = map;
+            }
+            var program = BpfProgram.Load(new ProgramLoadOptions
+            {
+                Type = ProgramType.SockOps,
+                ExpectedAttachType = AttachType.CgroupSockOps,
+                Name = image.Name,
+                License = image.License,
+                Instructions = image.Instructions,
+                MapReferences = image.MapReferences,
+                Maps = maps,
+            });
+            return new Loaded(program, owned, maps);
+        }
+        catch
+        {
+            for (int i = owned.Count - 1; i >= 0; i--) owned[i].Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Loads raw instructions (for proving that the kernel refuses what the DSL refuses).</summary>
+    public static BpfProgram LoadRaw(string name, IReadOnlyList<Instruction> code, string license = "GPL",
+        IReadOnlyList<MapReference>? references = null, IReadOnlyDictionary<string, BpfMap>? maps = null) =>
+        BpfProgram.Load(new ProgramLoadOptions
+        {
+            Type = ProgramType.SockOps,
+            ExpectedAttachType = AttachType.CgroupSockOps,
+            Name = name,
+            License = license,
+            Instructions = code,
+            MapReferences = references ?? [],
+            Maps = maps,
+        });
+
+    private static MapSpec Spec(MapDeclaration d, List<IDisposable> owned)
+    {
+        MapBtf? btf = null;
+        if (d.Kind == MapKind.SkStorage)
+        {
+            var builder = new BtfBuilder();
+            uint key = builder.AddType<int>();
+            uint value = AddType(builder, d.ValueType!);
+            var loaded = builder.Load();
+            owned.Add(loaded);
+            btf = new MapBtf(loaded, key, value);
+        }
+        return new MapSpec
+        {
+            Type = (RtMapType)(int)d.Kind,
+            KeySize = d.KeySize,
+            ValueSize = d.ValueSize,
+            MaxEntries = (int)d.MaxEntries,
+            Flags = (RtMapFlags)(uint)d.Flags,
+            Name = d.Name,
+            Btf = btf,
+        };
+    }
+
+    private static uint AddType(BtfBuilder builder, Type type) =>
+        (uint)typeof(BtfBuilder).GetMethod(nameof(BtfBuilder.AddType))!.MakeGenericMethod(type).Invoke(builder, null)!;
+
+    /// <summary>The listing used by snapshots: slot, llvm syntax, hex bytes, C# line.</summary>
+    public static string Listing(ProgramImage image)
+    {
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"; {image.Name}: {image.Slots} slots, {image.StackSize} bytes of stack, license {image.License}\n");
+        foreach (var map in image.Maps)
+            sb.Append(CultureInfo.InvariantCulture, $"; map {map.Name}: {map.Kind} key {map.KeySize} value {map.ValueSize} max {map.MaxEntries} flags {map.Flags}\n");
+        int slot = 0;
+        var bytes = new byte[16];
+        for (int i = 0; i < image.Instructions.Count; i++)
+        {
+            var insn = image.Instructions[i];
+            int n = insn.WriteTo(bytes);
+            string hex = Convert.ToHexString(bytes, 0, n).ToLowerInvariant();
+            hex = string.Join(' ', Enumerable.Range(0, n).Select(k => hex.Substring(2 * k, 2)));
+            string text = Disassembler.Format(insn, DisassemblySyntax.Llvm);
+            var map = image.MapReferences.FirstOrDefault(r => r.InstructionIndex == i);
+            if (map.MapName is not null) text += $" ; map {map.MapName}";
+            var loc = image.SourceMap[i];
+            string where = loc.Line == 0 ? "" : $"{Path.GetFileName(loc.File)}:{loc.Line}";
+            sb.Append(CultureInfo.InvariantCulture, $"{slot,4}: {text,-44} {hex,-47} {where}\n");
+            slot += insn.Slots;
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>Snapshot + kernel load: every DSL test program is proven to load.</summary>
+    public static void VerifyAndLoad(ProgramImage image, string snapshotName, [System.Runtime.CompilerServices.CallerFilePath] string callerFile = "")
+    {
+        Snapshot.Verify(Listing(image), snapshotName, callerFile);
+        KernelGate.Require();
+        using var loaded = Load(image);
+        Assert.True(loaded.Program.Info.Id > 0);
+    }
+}
