@@ -251,7 +251,11 @@ internal static class TextAssemblerConformance
             operand.Register = ReadRegister(ref lx);
             if (lx.Peek() is '+' or '-')
             {
-                var offset = lx.ReadInteger("an offset", out int offsetStart, out bool hex);
+                int offsetStart = lx.Position;
+                bool negative = lx.TryChar('-');
+                if (!negative) lx.ExpectChar('+');
+                lx.SkipSpaces();
+                var offset = lx.ReadMagnitude("an offset", offsetStart, negative, out bool hex);
                 operand.MemoryOffset = CheckOffset(ref lx, offset, hex, offsetStart, "offset");
             }
             lx.ExpectChar(']');

@@ -281,9 +281,10 @@ internal static class TextAssemblerLlvm
                 CheckSameRegister(ref lx, dst, src, word.ToString());
                 EndOfLine(ref lx);
                 int width = word[^2] == '1' ? 16 : word[^2] == '3' ? 32 : 64;
+                // be: ALU | END | TO_BE (the source bit); le: ALU | END | TO_LE; bswap: ALU64 | END.
                 byte opcode = word[0] switch
                 {
-                    'b' when word[1] == 'e' => (byte)(Opcode.Alu(false, AluOperation.End, OperandSource.Register)),
+                    'b' when word[1] == 'e' => Opcode.Alu(false, AluOperation.End, OperandSource.Register),
                     'l' => Opcode.Alu(false, AluOperation.End, OperandSource.Immediate),
                     _ => Opcode.Alu(true, AluOperation.End, OperandSource.Immediate),
                 };
@@ -607,14 +608,14 @@ internal static class TextAssemblerLlvm
     private static int CheckImm32(ref AsmLexer lx, Int128 value, int start)
     {
         if (value < int.MinValue || value > uint.MaxValue)
-            throw lx.ErrorAt(start, "immediate " + AsmLexer.Format(value) + " is out of range: expected a 32-bit value (-2147483648..4294967295)");
+            throw lx.ErrorAt(start, "immediate " + lx.TokenAt(start) + " is out of range: expected a 32-bit value (-2147483648..4294967295)");
         return unchecked((int)(uint)(value & 0xffffffff));
     }
 
     private static long CheckImm64(ref AsmLexer lx, Int128 value, int start)
     {
         if (value < long.MinValue || value > ulong.MaxValue)
-            throw lx.ErrorAt(start, "immediate " + AsmLexer.Format(value) + " is out of range: expected a 64-bit value");
+            throw lx.ErrorAt(start, "immediate " + lx.TokenAt(start) + " is out of range: expected a 64-bit value (-9223372036854775808..18446744073709551615)");
         return unchecked((long)(ulong)(value & ulong.MaxValue));
     }
 
