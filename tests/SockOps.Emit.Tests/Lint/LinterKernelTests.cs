@@ -93,6 +93,8 @@ public class LinterKernelTests
             Ldx(4, 2, 1, 0), JeqImm(2, 0, 3), LdImm64(3, 0x1_0000_0000), Ja(1), Mov64(3, 2), Mov64Reg(0, 3), Alu64(AluOperation.And, 0, 1), Exit()]),
         ("bpf-to-bpf call with a callee reading its argument", [
             Mov64(1, 3), new Instruction(0x85, 0, 1, 0, 2), Alu64(AluOperation.And, 0, 1), Exit(), Mov64Reg(0, 1), Exit()]),
+        ("bpf_get_branch_snapshot without r3: its flags argument is not checked by the verifier", [
+            Mov64Reg(1, 10), Alu64(AluOperation.Add, 1, -8), Mov64(2, 8), Call(176), ExitOne, Exit()]),
         ("32-bit shift by 31 and 64-bit by 63", [ExitOne, Alu32(AluOperation.Lsh, 0, 31), Alu64(AluOperation.Rsh, 0, 63), Exit()]),
     ];
 

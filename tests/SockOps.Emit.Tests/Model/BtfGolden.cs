@@ -10,7 +10,12 @@ internal static class BtfGolden
 {
     public sealed record Field(string Struct, string Name, int Offset, int Size, string Kind, int Elements);
 
-    private static readonly Lazy<(Dictionary<string, int> Sizes, List<Field> Fields, Dictionary<string, long> Enums, Dictionary<string, long> Macros)> Data = new(Parse);
+    /// <summary>A helper prototype from the uapi header: argument count and which arguments are pointers.</summary>
+    public sealed record Prototype(string Name, int ArgumentCount, bool[] Pointers, string[] ArgumentNames);
+
+    private static readonly Lazy<(Dictionary<string, int> Sizes, List<Field> Fields, Dictionary<string, long> Enums, Dictionary<string, long> Macros, Dictionary<string, Prototype> Protos)> Data = new(Parse);
+
+    public static IReadOnlyDictionary<string, Prototype> Prototypes => Data.Value.Protos;
 
     public static int StructSize(string name) => Data.Value.Sizes[name];
 
@@ -24,13 +29,14 @@ internal static class BtfGolden
     public static long? Constant(string name) =>
         Enums.TryGetValue(name, out long e) ? e : Macros.TryGetValue(name, out long m) ? m : null;
 
-    private static (Dictionary<string, int>, List<Field>, Dictionary<string, long>, Dictionary<string, long>) Parse()
+    private static (Dictionary<string, int>, List<Field>, Dictionary<string, long>, Dictionary<string, long>, Dictionary<string, Prototype>) Parse()
     {
         string path = Path.Combine(AppContext.BaseDirectory, "golden", "btf-sockops.txt");
         var sizes = new Dictionary<string, int>(StringComparer.Ordinal);
         var fields = new List<Field>();
         var enums = new Dictionary<string, long>(StringComparer.Ordinal);
         var macros = new Dictionary<string, long>(StringComparer.Ordinal);
+        var protos = new Dictionary<string, Prototype>(StringComparer.Ordinal);
         foreach (string line in File.ReadLines(path))
         {
             if (line.StartsWith('#') || line.Length == 0) continue;
@@ -50,6 +56,11 @@ internal static class BtfGolden
                 case "enum":
                     enums.TryAdd(parts[1], long.Parse(parts[2], CultureInfo.InvariantCulture));
                     break;
+                case "proto":
+                    protos[parts[1]] = new Prototype(parts[1], int.Parse(attrs["args"], CultureInfo.InvariantCulture),
+                        attrs["pointers"] == "-" ? [] : [.. attrs["pointers"].Split(',').Select(p => p == "1")],
+                        attrs["names"] == "-" ? [] : attrs["names"].Split(','));
+                    break;
                 case "macro":
                     macros[parts[1]] = long.Parse(parts[2], CultureInfo.InvariantCulture);
                     break;
@@ -57,7 +68,7 @@ internal static class BtfGolden
                     throw new InvalidDataException($"{path}: unknown line '{line}'");
             }
         }
-        return (sizes, fields, enums, macros);
+        return (sizes, fields, enums, macros, protos);
     }
 
     /// <summary>KERNEL_NAME_LIKE_THIS → KernelNameLikeThis (how the model names enum members).</summary>
