@@ -17,6 +17,24 @@ internal static class BtfGolden
 
     public static IReadOnlyDictionary<string, Prototype> Prototypes => Data.Value.Protos;
 
+    /// <summary>The 'header' lines: the system uapi header (6.1 here), keyed "struct NAME", "field STRUCT NAME", "const NAME"; value null when missing.</summary>
+    public static IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>?> Header => HeaderData.Value;
+
+    private static readonly Lazy<Dictionary<string, IReadOnlyDictionary<string, string>?>> HeaderData = new(() =>
+    {
+        var result = new Dictionary<string, IReadOnlyDictionary<string, string>?>(StringComparer.Ordinal);
+        foreach (string line in File.ReadLines(Path.Combine(AppContext.BaseDirectory, "golden", "btf-sockops.txt")))
+        {
+            if (!line.StartsWith("header ", StringComparison.Ordinal)) continue;
+            string[] parts = line.Split(' ');
+            int keyParts = parts[1] == "field" ? 3 : 2;
+            string key = string.Join(' ', parts[1..(1 + keyParts)]);
+            result[key] = parts[^1] == "missing" ? null
+                : parts[(1 + keyParts)..].ToDictionary(p => p[..p.IndexOf('=', StringComparison.Ordinal)], p => p[(p.IndexOf('=', StringComparison.Ordinal) + 1)..]);
+        }
+        return result;
+    });
+
     public static int StructSize(string name) => Data.Value.Sizes[name];
 
     public static IReadOnlyList<Field> Fields(string structName) => [.. Data.Value.Fields.Where(f => f.Struct == structName)];
@@ -39,7 +57,7 @@ internal static class BtfGolden
         var protos = new Dictionary<string, Prototype>(StringComparer.Ordinal);
         foreach (string line in File.ReadLines(path))
         {
-            if (line.StartsWith('#') || line.Length == 0) continue;
+            if (line.StartsWith('#') || line.Length == 0 || line.StartsWith("header ", StringComparison.Ordinal)) continue;
             string[] parts = line.Split(' ');
             var attrs = parts.Where(p => p.Contains('=', StringComparison.Ordinal))
                 .ToDictionary(p => p[..p.IndexOf('=', StringComparison.Ordinal)], p => p[(p.IndexOf('=', StringComparison.Ordinal) + 1)..]);
