@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using SockOps.Emit.Assembler;
 using SockOps.Emit.Lint;
 using SockOps.Emit.TestSupport;
@@ -67,15 +66,14 @@ public class LinterKernelTests
     public void Linter_flags_and_kernel_refuses(string name)
     {
         var c = Cases.Single(x => x.Name == name);
-        using var map = RawBpf.CreateMap(MapType.ProgramArray, 4, 4, 1);
-        int mapFd = (int)map.DangerousGetHandle();
-        var program = c.Build(mapFd);
-
-        var findings = InstructionLinter.Lint(program, new LintOptions { IsGplLicense = c.Gpl });
+        // The linter does not look at map fds: lint with a placeholder, load with a real map.
+        var findings = InstructionLinter.Lint(c.Build(-1), new LintOptions { IsGplLicense = c.Gpl });
         Assert.Equal(c.Rules, findings.Select(f => f.Rule));
         Assert.Contains(findings, f => f.Message.Contains(c.KernelMessage, StringComparison.Ordinal));
 
         KernelGate.Require();
+        using var map = RawBpf.CreateMap(MapType.ProgramArray, 4, 4, 1);
+        var program = c.Build((int)map.DangerousGetHandle());
         var result = RawBpf.LoadSockOps(program, license: c.Gpl ? "GPL" : "Proprietary");
         Assert.False(result.Accepted, $"the kernel accepted it; log:\n{result.Log}");
         Assert.Contains(c.KernelMessage, result.Log, StringComparison.Ordinal);
