@@ -432,7 +432,8 @@ public static class InstructionLinter
                             var helper = Helpers.Find(insn.Immediate);
                             if (helper is not null)
                             {
-                                for (int a = 0; a < helper.Arguments.Count; a++) Read(a + 1, $"argument {a + 1} of {helper.Name}");
+                                for (int a = 0; a < helper.Arguments.Count; a++)
+                                    if (helper.Arguments[a].Kind != HelperArgumentKind.Unchecked) Read(a + 1, $"argument {a + 1} of {helper.Name}");
                                 if (helper.ReturnKind == HelperReturnKind.Void) resultMask = 0;
                             }
                             if (report && _options.ProgramType == LintProgramType.SockOps &&
