@@ -230,6 +230,14 @@ public class VerifierRuleTests
     }
 
     [Fact]
+    public void Division_by_the_constant_zero()
+    {
+        var e = Refused(EmitRule.Operand, b => { b.Context.Reply.Set((I32)(b.Context.Op / 0u)); b.Return(1); });
+        Assert.Contains("Division by the constant zero", e.Message, StringComparison.Ordinal);
+        KernelRefuses("div by zero", [Ldx(4, 2, 1, 0), Alu32(AluOperation.Div, 2, 0), Mov64(0, 1), Exit()]);
+    }
+
+    [Fact]
     public void Unbounded_loop_is_refused_and_so_is_a_kernel_back_edge_that_never_ends()
     {
         // Stricter than the kernel (which accepts bounded loops it can verify): the DSL only unrolls.
