@@ -71,3 +71,25 @@ public class SourceMapTests
         Assert.Equal(location, image.LocationOfSlot(error.SlotIndex!.Value));
     }
 }
+
+public class LongJumpTests
+{
+    [Fact]
+    public void A_branch_over_more_than_32767_slots_becomes_gotol_and_loads()
+    {
+        var image = SockOpsProgram.Build("long_jump", b =>
+        {
+            var ctx = b.Context;
+            var scratch = b.StackStruct<ulong>();
+            // Stack stores: unlike ctx stores, the kernel does not rewrite them, so the verifier stays fast.
+            b.If(ctx.Op == SockOp.RttCb, () => b.For(0, 200, i => b.For(0, 180, j => scratch.U64().Set((ulong)(i * 1000 + j)))));
+            b.Return(1);
+        });
+        Assert.True(image.Slots > 36000);
+        Assert.Contains(image.Instructions, i => i.Opcode == 0x06);   // JMP32 | JA: gotol
+        Assert.Equal(image.Instructions.Count, image.SourceMap.Count);
+        Assert.All(image.SourceMap, l => Assert.NotEqual(0, l.Line));
+        SockOps.Emit.TestSupport.KernelGate.Require();
+        using var loaded = DslKernel.Load(image);
+    }
+}
