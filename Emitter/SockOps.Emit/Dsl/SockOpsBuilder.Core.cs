@@ -84,6 +84,8 @@ public sealed partial class SockOpsBuilder
 
     internal int NewRegister() => _nextRegister++;
 
+    internal void MarkAssigned(Variable v) => _path.Assigned.Add(v);
+
     internal int NewLabel() => _nextLabel++;
 
     internal void Emit(IrInst insn) => _code.Add(insn);

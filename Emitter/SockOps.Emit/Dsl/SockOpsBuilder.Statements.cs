@@ -272,6 +272,8 @@ public sealed partial class SockOpsBuilder
         BeginStatement(loc);
         if (!pointer.IsValid) throw new EmitException(EmitRule.Usage, loc, "A default MaybeNull has no pointer.");
         var variable = pointer.Produce(this, loc);
+        if (!_path.Assigned.Contains(variable))
+            throw new EmitException(EmitRule.Uninitialized, loc, $"The result of {variable.Name} is used where its call did not run on every path (it was made inside a branch).");
         int scope = _nextScope++;
         int elseLabel = NewLabel();
         JumpIfFalse(new NullCond(variable, isNull: false), elseLabel, loc);

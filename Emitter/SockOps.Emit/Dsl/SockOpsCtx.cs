@@ -118,6 +118,7 @@ public sealed class SockOpsCtx
         {
             var v = new Variable(b.NewRegister(), Ty.U64, "sk", false) { Pointer = PointerKind.Socket };
             b.Emit(new IrInst { Kind = IrKind.Load, Dst = v.Register, Src = b.ContextRegister, Offset = KernelNumbers.CtxSk, Size = MemorySize.DW, Location = loc });
+            b.MarkAssigned(v);
             return v;
         },
         (v, scope) => new SockRef(v, scope), isReference: false);

@@ -129,6 +129,23 @@ public class VerifierRuleTests
             b.Return(1);
         });
         Assert.Contains("'x' is read before it is assigned", e.Message, StringComparison.Ordinal);
+        // A helper's result made inside a branch and used after it: the call did not run on the other path.
+        var e2 = Refused(EmitRule.Uninitialized, b =>
+        {
+            I32 rc = 0;
+            b.If(b.Context.Op == 3, () => rc = b.SetSockOpt(TcpOption.NoDelay, 1));
+            b.Context.Reply.Set(rc);
+            b.Return(1);
+        });
+        Assert.Contains("did not run on every path", e2.Message, StringComparison.Ordinal);
+        Refused(EmitRule.Uninitialized, b =>
+        {
+            var map = b.Map<uint, ulong>("m", MapKind.Array, 4);
+            MaybeNull<MapValueRef<ulong>> value = default;
+            b.If(b.Context.Op == 3, () => value = b.MapLookup(map, 0));
+            b.IfNotNull(value, v => v.U64().Set(1));
+            b.Return(1);
+        });
         // r2 is never written before the store.
         KernelRefuses("R2 !read_ok", [Stx(4, 1, 2, 4), Mov64(0, 1), Exit()]);
     }
