@@ -15,6 +15,7 @@ public sealed partial class SockOpsBuilder
     private readonly List<IrInst> _prologue = [];
     private readonly Dictionary<long, short> _constantSlots = [];
     private readonly Dictionary<int, int> _returnLabels = [];
+    private readonly Dictionary<int, SourceLocation> _returnLocations = [];
     private readonly Dictionary<string, MapDeclaration> _maps = new(StringComparer.Ordinal);
     private readonly List<int> _activeScopes = [0];
     private readonly SourceLocation _programLocation;
