@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace SockOps.Emit.Assembler;
 
@@ -20,11 +21,12 @@ public static class InstructionDecoder
     {
         CheckLength(bytes);
         int slots = bytes.Length / Instruction.SlotSize;
-        var result = GC.AllocateUninitializedArray<Instruction>(slots);
+        // Count first so the result is allocated once at its exact size (a truncated trailing
+        // ld_imm64 counts as one and is reported by DecodeAt).
+        var result = GC.AllocateUninitializedArray<Instruction>(CountInstructions(bytes, slots));
         int count = 0;
         for (int slot = 0; slot < slots; count++)
             slot += DecodeAt(bytes, slot, count, out result[count]);
-        if (count != slots) Array.Resize(ref result, count);
         return result;
     }
 
@@ -105,36 +107,36 @@ public static class InstructionDecoder
             string.Create(CultureInfo.InvariantCulture, $"the length {bytes.Length} is not a multiple of 8; {rest} trailing bytes."));
     }
 
-    // Instruction index of a slot, for messages: ld_imm64 opcodes before it take two slots.
+    // Number of instructions starting before slotLimit: an ld_imm64 opcode takes two slots.
     private static int CountInstructions(ReadOnlySpan<byte> bytes, int slotLimit)
     {
         int count = 0;
+        ref byte start = ref MemoryMarshal.GetReference(bytes);
         for (int slot = 0; slot < slotLimit; count++)
-            slot += bytes[slot * Instruction.SlotSize] == Opcode.LoadImmediate64 ? 2 : 1;
+            slot += Unsafe.Add(ref start, slot * Instruction.SlotSize) == Opcode.LoadImmediate64 ? 2 : 1;
         return count;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int DecodeAt(ReadOnlySpan<byte> bytes, int slot, int instructionIndex, out Instruction instruction)
     {
-        ulong first = BinaryPrimitives.ReadUInt64LittleEndian(bytes.Slice(slot * Instruction.SlotSize, Instruction.SlotSize));
-        byte opcode = (byte)first;
-        byte regs = (byte)(first >> 8);
-        byte dst = (byte)(regs & 0x0f), src = (byte)(regs >> 4);
-        short offset = (short)(first >> 16);
-        int imm = (int)(first >> 32);
+        ref byte start = ref Unsafe.Add(ref MemoryMarshal.GetReference(bytes), slot * Instruction.SlotSize);
+        ulong first = Unsafe.ReadUnaligned<ulong>(ref start);
+        if (!BitConverter.IsLittleEndian) first = BinaryPrimitives.ReverseEndianness(first);
         int immHigh = 0;
         int slots = 1;
-        if (opcode == Opcode.LoadImmediate64)
+        if ((byte)first == Opcode.LoadImmediate64)
         {
-            if ((slot + 2) * Instruction.SlotSize > bytes.Length || (uint)BinaryPrimitives.ReadUInt64LittleEndian(bytes.Slice((slot + 1) * Instruction.SlotSize, Instruction.SlotSize)) != 0)
-                return Fail(bytes, slot, instructionIndex, out instruction);
-            immHigh = BinaryPrimitives.ReadInt32LittleEndian(bytes.Slice((slot + 1) * Instruction.SlotSize + 4, 4));
+            if ((slot + 2) * Instruction.SlotSize > bytes.Length) return Fail(bytes, slot, instructionIndex, out instruction);
+            ulong second = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, Instruction.SlotSize));
+            if (!BitConverter.IsLittleEndian) second = BinaryPrimitives.ReverseEndianness(second);
+            if ((uint)second != 0) return Fail(bytes, slot, instructionIndex, out instruction);
+            immHigh = (int)(second >> 32);
             slots = 2;
         }
-        if (Isa.Check(opcode, dst, src, offset, imm, immHigh) != Isa.IsaViolation.None)
-            return Fail(bytes, slot, instructionIndex, out instruction);
-        instruction = new Instruction(opcode, dst, src, offset, imm, immHigh, true);
+        if (!Isa.IsValidFast(first, immHigh)) return Fail(bytes, slot, instructionIndex, out instruction);
+        byte regs = (byte)(first >> 8);
+        instruction = new Instruction((byte)first, (byte)(regs & 0x0f), (byte)(regs >> 4), (short)(first >> 16), (int)(first >> 32), immHigh, true);
         return slots;
     }
 

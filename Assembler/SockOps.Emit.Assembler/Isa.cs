@@ -53,8 +53,7 @@ public static class Isa
 
     /// <summary>Whether <paramref name="instruction"/> is encodable (<see cref="Validate"/> returns null).</summary>
     public static bool IsValid(in Instruction instruction) =>
-        Check(instruction.Opcode, instruction.DestinationIndex, instruction.SourceIndex,
-            instruction.Offset, instruction.Immediate, instruction.ImmediateHigh) == IsaViolation.None;
+        IsValidFast(InstructionEncoding.FirstSlot(instruction), instruction.ImmediateHigh);
 
     /// <summary>Whether the opcode byte names an instruction at all (the kernel's opcode table plus ld_imm64).</summary>
     public static bool IsKnownOpcode(byte opcode) => Forms[opcode] != Form.Invalid;
@@ -151,6 +150,75 @@ public static class Isa
     }
 
     internal static Form FormOf(byte opcode) => Forms[opcode];
+
+    // Per opcode: bits 8..63 mask the fields of the first slot that must be zero; bits 0..7 name the
+    // extra check the form needs (Special). Built from Forms, so both paths share one table.
+    private static readonly ulong[] Rules = BuildRules();
+
+    private const ulong DstBits = 0xFUL << 8, SrcBits = 0xFUL << 12, OffBits = 0xFFFFUL << 16, ImmBits = 0xFFFF_FFFFUL << 32;
+
+    private enum Special : byte { None, DivMod, Mov32X, Mov64X, End, Call, LdImm64, AtomicWide, AtomicNarrow, Invalid = 0xff }
+
+    private static ulong[] BuildRules()
+    {
+        var rules = new ulong[256];
+        for (int op = 0; op < 256; op++)
+        {
+            (ulong mask, Special special) = Forms[op] switch
+            {
+                Form.AluK or Form.MovK => (SrcBits | OffBits, Special.None),
+                Form.AluX => (OffBits | ImmBits, Special.None),
+                Form.DivModK => (SrcBits, Special.DivMod),
+                Form.DivModX => (ImmBits, Special.DivMod),
+                Form.Neg => (SrcBits | OffBits | ImmBits, Special.None),
+                Form.Mov32X => (ImmBits, Special.Mov32X),
+                Form.Mov64X => (0UL, Special.Mov64X),
+                Form.End => (SrcBits | OffBits, Special.End),
+                Form.Ja or Form.MayGoto => (DstBits | SrcBits | ImmBits, Special.None),
+                Form.Gotol => (DstBits | SrcBits | OffBits, Special.None),
+                Form.CondK or Form.St => (SrcBits, Special.None),
+                Form.CondX or Form.Ldx or Form.Stx => (ImmBits, Special.None),
+                Form.Call => (DstBits, Special.Call),
+                Form.Exit => (DstBits | SrcBits | OffBits | ImmBits, Special.None),
+                Form.LdImm64 => (OffBits, Special.LdImm64),
+                Form.LdAbs => (DstBits | SrcBits | OffBits, Special.None),
+                Form.LdInd => (DstBits | OffBits, Special.None),
+                Form.AtomicWide => (0UL, Special.AtomicWide),
+                Form.AtomicNarrow => (0UL, Special.AtomicNarrow),
+                _ => (0UL, Special.Invalid),
+            };
+            rules[op] = mask | (byte)special;
+        }
+        return rules;
+    }
+
+    /// <summary>
+    /// Fast check of the first slot <paramref name="slot"/> (little-endian fields) and, for ld_imm64,
+    /// the second immediate. Agrees with <see cref="Check"/> on every input (tested); callers use
+    /// <see cref="Check"/> afterwards to explain a failure.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal static bool IsValidFast(ulong slot, int immHigh)
+    {
+        ulong rule = Rules[(byte)slot];
+        uint regs = (uint)(slot >> 8) & 0xff;
+        if ((slot & rule & ~0xffUL) != 0 || (regs & 0x0f) > 10 || regs >> 4 > 10) return false;
+        var special = (Special)(byte)rule;
+        return special == Special.None || IsSpecialValid(special, (byte)(regs >> 4), (short)(slot >> 16), (int)(slot >> 32), immHigh);
+    }
+
+    private static bool IsSpecialValid(Special special, byte src, short off, int imm, int immHigh) => special switch
+    {
+        Special.DivMod => (ushort)off <= 1,
+        Special.Mov32X => off is 0 or 8 or 16,
+        Special.Mov64X => off == AddressSpaceCastOffset ? imm is 1 or 0x10000 : off is 0 or 8 or 16 or 32 && imm == 0,
+        Special.End => imm is 16 or 32 or 64,
+        Special.Call => src <= (byte)CallKind.Kfunc && (off == 0 || src == (byte)CallKind.Kfunc),
+        Special.LdImm64 => src <= (byte)PseudoSource.MapIndexValue && (immHigh == 0 || src is not ((byte)PseudoSource.MapFd or (byte)PseudoSource.MapIndex)),
+        Special.AtomicWide => IsAtomicOperation(imm),
+        Special.AtomicNarrow => imm is (int)AtomicOperation.LoadAcquire or (int)AtomicOperation.StoreRelease,
+        _ => false,
+    };
 
     internal static IsaViolation Check(byte opcode, byte dst, byte src, short off, int imm, int immHigh)
     {
