@@ -129,7 +129,7 @@ public enum MapType
     /// <summary><c>BPF_MAP_TYPE_ARRAY</c>.</summary>
     Array = 2,
     /// <summary><c>BPF_MAP_TYPE_PROG_ARRAY</c>.</summary>
-    ProgArray = 3,
+    ProgramArray = 3,
     /// <summary><c>BPF_MAP_TYPE_PERF_EVENT_ARRAY</c>.</summary>
     PerfEventArray = 4,
     /// <summary><c>BPF_MAP_TYPE_PERCPU_HASH</c>.</summary>
@@ -153,13 +153,13 @@ public enum MapType
     /// <summary><c>BPF_MAP_TYPE_DEVMAP</c>.</summary>
     Devmap = 14,
     /// <summary><c>BPF_MAP_TYPE_SOCKMAP</c>.</summary>
-    Sockmap = 15,
+    SockMap = 15,
     /// <summary><c>BPF_MAP_TYPE_CPUMAP</c>.</summary>
     Cpumap = 16,
     /// <summary><c>BPF_MAP_TYPE_XSKMAP</c>.</summary>
     Xskmap = 17,
     /// <summary><c>BPF_MAP_TYPE_SOCKHASH</c>.</summary>
-    Sockhash = 18,
+    SockHash = 18,
     /// <summary><c>BPF_MAP_TYPE_CGROUP_STORAGE</c>.</summary>
     CgroupStorage = 19,
     /// <summary><c>BPF_MAP_TYPE_REUSEPORT_SOCKARRAY</c>.</summary>
@@ -177,7 +177,7 @@ public enum MapType
     /// <summary><c>BPF_MAP_TYPE_STRUCT_OPS</c>.</summary>
     StructOps = 26,
     /// <summary><c>BPF_MAP_TYPE_RINGBUF</c>.</summary>
-    Ringbuf = 27,
+    RingBuf = 27,
     /// <summary><c>BPF_MAP_TYPE_INODE_STORAGE</c>.</summary>
     InodeStorage = 28,
     /// <summary><c>BPF_MAP_TYPE_TASK_STORAGE</c>.</summary>
@@ -185,7 +185,7 @@ public enum MapType
     /// <summary><c>BPF_MAP_TYPE_BLOOM_FILTER</c>.</summary>
     BloomFilter = 30,
     /// <summary><c>BPF_MAP_TYPE_USER_RINGBUF</c>.</summary>
-    UserRingbuf = 31,
+    UserRingBuf = 31,
     /// <summary><c>BPF_MAP_TYPE_CGRP_STORAGE</c>.</summary>
     CgrpStorage = 32,
     /// <summary><c>BPF_MAP_TYPE_ARENA</c>.</summary>

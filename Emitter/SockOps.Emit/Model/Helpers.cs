@@ -102,6 +102,11 @@ public enum HelperArgumentKind
     UninitializedLocalDynptr,
     /// <summary><c>ARG_PTR_TO_DYNPTR | MEM_RDONLY</c>.</summary>
     ReadOnlyDynptr,
+    /// <summary>
+    /// <c>ARG_DONTCARE</c> in the kernel's prototype, yet read by the helper (e.g. the <c>flags</c> of
+    /// <c>bpf_get_branch_snapshot</c>): the verifier does not check the register, so pass a real value.
+    /// </summary>
+    Unchecked,
 }
 
 /// <summary>Capabilities of the loading process that decide which helpers a sock_ops program may call.</summary>
@@ -175,7 +180,7 @@ public sealed class HelperDescriptor
     /// <summary>The capability the loader needs beyond CAP_BPF + CAP_NET_ADMIN.</summary>
     public HelperCapability RequiredCapability { get; }
 
-    /// <summary>The arguments r1.. in order.</summary>
+    /// <summary>The arguments r1.. in order (as the C prototype declares them; see <see cref="HelperArgumentKind.Unchecked"/>).</summary>
     public IReadOnlyList<HelperArgument> Arguments { get; }
 
     /// <summary>Whether the helper may sleep: sock_ops is not sleepable, so the verifier refuses the call ("helper call might sleep in a non-sleepable prog").</summary>
@@ -243,8 +248,8 @@ public static class Helpers
         H(49, "bpf_setsockopt", Int, Ctx, Any, Any, RoMem, Size),
         H(57, "bpf_getsockopt", Int, Ctx, Any, Any, Uninit, Size),
         H(59, "bpf_sock_ops_cb_flags_set", Int, Ctx, Any),
-        H(53, "bpf_sock_map_update", Int, Ctx, Map(MapType.Sockmap), Key, Any),
-        H(70, "bpf_sock_hash_update", Int, Ctx, Map(MapType.Sockhash), Key, Any),
+        H(53, "bpf_sock_map_update", Int, Ctx, Map(MapType.SockMap), Key, Any),
+        H(70, "bpf_sock_hash_update", Int, Ctx, Map(MapType.SockHash), Key, Any),
         H(46, "bpf_get_socket_cookie", Int, Ctx),
         Gpl(H(25, "bpf_perf_event_output", Int, Ctx, Map(MapType.PerfEventArray), Any, RoMem, SizeOrZero)),
         H(107, "bpf_sk_storage_get", HelperReturnKind.MapValueOrNull, Map(MapType.SkStorage), A(HelperArgumentKind.BtfIdSockCommon), A(HelperArgumentKind.MapValueOrNull), Any),
@@ -266,9 +271,10 @@ public static class Helpers
         Perfmon(196, "bpf_skc_to_mptcp_sock", HelperReturnKind.BtfIdOrNull, A(HelperArgumentKind.SockCommon)),
         H(160, "bpf_ktime_get_coarse_ns", Int),
         // bpf_base_func_proto, unprivileged group
-        H(1, "bpf_map_lookup_elem", HelperReturnKind.MapValueOrNull, Map([.. DataMaps, MapType.ArrayOfMaps, MapType.HashOfMaps, MapType.Sockmap, MapType.Sockhash]), Key),
+        // A sockmap/sockhash lookup passes the map check but returns a socket reference sock_ops cannot release (no bpf_sk_release): not listed.
+        H(1, "bpf_map_lookup_elem", HelperReturnKind.MapValueOrNull, Map([.. DataMaps, MapType.ArrayOfMaps, MapType.HashOfMaps]), Key),
         H(2, "bpf_map_update_elem", Int, Map(DataMaps), Key, A(HelperArgumentKind.MapValue), Any),
-        H(3, "bpf_map_delete_elem", Int, Map([.. DataMaps, MapType.Sockmap, MapType.Sockhash]), Key),
+        H(3, "bpf_map_delete_elem", Int, Map([.. DataMaps, MapType.SockMap, MapType.SockHash]), Key),
         H(87, "bpf_map_push_elem", Int, Map(MapType.Queue, MapType.Stack, MapType.BloomFilter), A(HelperArgumentKind.MapValue), Any),
         H(88, "bpf_map_pop_elem", Int, Map(MapType.Queue, MapType.Stack), A(HelperArgumentKind.UninitializedMapValue)),
         H(89, "bpf_map_peek_elem", Int, Map(MapType.Queue, MapType.Stack, MapType.BloomFilter), A(HelperArgumentKind.UninitializedMapValue)),
@@ -276,15 +282,15 @@ public static class Helpers
         H(7, "bpf_get_prandom_u32", Int),
         H(8, "bpf_get_smp_processor_id", Int),
         H(42, "bpf_get_numa_node_id", Int),
-        H(12, "bpf_tail_call", Void, Ctx, Map(MapType.ProgArray), Any),
+        H(12, "bpf_tail_call", Void, Ctx, Map(MapType.ProgramArray), Any),
         H(5, "bpf_ktime_get_ns", Int),
         H(125, "bpf_ktime_get_boot_ns", Int),
         H(208, "bpf_ktime_get_tai_ns", Int),
-        H(130, "bpf_ringbuf_output", Int, Map(MapType.Ringbuf), RoMem, SizeOrZero, Any),
-        H(131, "bpf_ringbuf_reserve", HelperReturnKind.RingbufMemOrNull, Map(MapType.Ringbuf), A(HelperArgumentKind.ConstAllocSizeOrZero), Any),
+        H(130, "bpf_ringbuf_output", Int, Map(MapType.RingBuf), RoMem, SizeOrZero, Any),
+        H(131, "bpf_ringbuf_reserve", HelperReturnKind.RingbufMemOrNull, Map(MapType.RingBuf), A(HelperArgumentKind.ConstAllocSizeOrZero), Any),
         H(132, "bpf_ringbuf_submit", Void, A(HelperArgumentKind.RingbufMemoryRelease), Any),
         H(133, "bpf_ringbuf_discard", Void, A(HelperArgumentKind.RingbufMemoryRelease), Any),
-        H(134, "bpf_ringbuf_query", Int, Map(MapType.Ringbuf), Any),
+        H(134, "bpf_ringbuf_query", Int, Map(MapType.RingBuf), Any),
         H(182, "bpf_strncmp", Int, RoMem, Size, A(HelperArgumentKind.ConstString)),
         H(105, "bpf_strtol", Int, RoMem, Size, Any, A(HelperArgumentKind.FixedSizeUninitializedMemory)),
         H(106, "bpf_strtoul", Int, RoMem, Size, Any, A(HelperArgumentKind.FixedSizeUninitializedMemory)),
@@ -304,8 +310,8 @@ public static class Helpers
         Bpf(194, "bpf_kptr_xchg", HelperReturnKind.BtfIdOrNull, A(HelperArgumentKind.KptrExchangeDestination), A(HelperArgumentKind.BtfIdOrNullRelease)),
         Bpf(164, "bpf_for_each_map_elem", Int, Map(MapType.Hash, MapType.Array, MapType.PercpuHash, MapType.PercpuArray, MapType.LruHash, MapType.LruPercpuHash), Func, StackOrNull, Any),
         Bpf(181, "bpf_loop", Int, Any, Func, StackOrNull, Any),
-        Bpf(209, "bpf_user_ringbuf_drain", Int, Map(MapType.UserRingbuf), Func, StackOrNull, Any),
-        Bpf(198, "bpf_ringbuf_reserve_dynptr", Int, Map(MapType.Ringbuf), Any, Any, A(HelperArgumentKind.UninitializedRingbufDynptr)),
+        Bpf(209, "bpf_user_ringbuf_drain", Int, Map(MapType.UserRingBuf), Func, StackOrNull, Any),
+        Bpf(198, "bpf_ringbuf_reserve_dynptr", Int, Map(MapType.RingBuf), Any, Any, A(HelperArgumentKind.UninitializedRingbufDynptr)),
         Bpf(199, "bpf_ringbuf_submit_dynptr", Void, A(HelperArgumentKind.RingbufDynptrRelease), Any),
         Bpf(200, "bpf_ringbuf_discard_dynptr", Void, A(HelperArgumentKind.RingbufDynptrRelease), Any),
         Bpf(197, "bpf_dynptr_from_mem", Int, Uninit, SizeOrZero, Any, A(HelperArgumentKind.UninitializedLocalDynptr)),
@@ -320,7 +326,7 @@ public static class Helpers
         Bpf(17, "bpf_get_cgroup_classid", Int),
         Bpf(156, "bpf_task_storage_get", HelperReturnKind.MapValueOrNull, Map(MapType.TaskStorage), A(HelperArgumentKind.BtfIdOrNull), A(HelperArgumentKind.MapValueOrNull), Any),
         Bpf(157, "bpf_task_storage_delete", Int, Map(MapType.TaskStorage), A(HelperArgumentKind.BtfIdOrNull)),
-        // CAP_PERFMON group
+        // CAP_PERFMON group. bpf_trace_printk is variadic: up to three format arguments go in r3-r5, unchecked.
         Gpl(Perfmon(6, "bpf_trace_printk", Int, RoMem, Size)),
         Gpl(Perfmon(35, "bpf_get_current_task", Int)),
         Gpl(Perfmon(158, "bpf_get_current_task_btf", HelperReturnKind.TrustedBtfId)),
@@ -340,7 +346,7 @@ public static class Helpers
         Perfmon(109, "bpf_send_signal", Int, Any),
         Perfmon(117, "bpf_send_signal_thread", Int, Any),
         Perfmon(141, "bpf_get_task_stack", Int, A(HelperArgumentKind.BtfId), Uninit, SizeOrZero, Any),
-        Gpl(Perfmon(176, "bpf_get_branch_snapshot", Int, Uninit, SizeOrZero)),
+        Gpl(Perfmon(176, "bpf_get_branch_snapshot", Int, Uninit, SizeOrZero, A(HelperArgumentKind.Unchecked))),
         Perfmon(180, "bpf_find_vma", Int, A(HelperArgumentKind.BtfId), Any, Func, StackOrNull, Any),
     ];
 

@@ -228,7 +228,7 @@ public static class SockOpsContext
     /// <c>check_ctx_access</c>; reference §1.1 and §9 items 1-2).
     /// </summary>
     /// <param name="offset">Byte offset from the ctx pointer (the instruction's offset; the ctx pointer itself must be unmodified).</param>
-    /// <param name="size">Access width in bytes: 1, 2, 4 or 8.</param>
+    /// <param name="size">Access width in bytes: 1, 2, 4 or 8. Sign-extending loads (<c>BPF_MEMSX</c>) follow the same rule.</param>
     /// <param name="isWrite">A store (<c>STX</c> or <c>ST</c>) rather than a load.</param>
     /// <param name="isAtomic">A <c>BPF_ATOMIC</c> read-modify-write (always refused on ctx).</param>
     /// <param name="targetKernel">The kernel the program is for; null means the current one (6.18). Before 6.2 the struct ends at 216.</param>

@@ -14,7 +14,7 @@ internal static partial class RawBpf
 {
     private const long SysBpf = 321; // x86_64
     private const long SysCapget = 125, SysCapset = 126;
-    private const int BpfProgLoad = 5;
+    private const int BpfMapCreate = 0, BpfProgLoad = 5;
     private const int AttrSize = 128;
 
     /// <summary>The verdict of one BPF_PROG_LOAD.</summary>
@@ -62,6 +62,21 @@ internal static partial class RawBpf
             string text = Encoding.UTF8.GetString(log, 0, end < 0 ? log.Length : end);
             return new LoadResult(fd >= 0, errno, text);
         }
+    }
+
+    /// <summary>Creates a map (BPF_MAP_CREATE); the caller disposes the handle.</summary>
+    public static unsafe SafeHandle CreateMap(MapType type, int keySize, int valueSize, int maxEntries, uint flags = 0)
+    {
+        byte* attr = stackalloc byte[AttrSize];
+        new Span<byte>(attr, AttrSize).Clear();
+        *(uint*)(attr + 0) = (uint)type;
+        *(uint*)(attr + 4) = (uint)keySize;
+        *(uint*)(attr + 8) = (uint)valueSize;
+        *(uint*)(attr + 12) = (uint)maxEntries;
+        *(uint*)(attr + 16) = flags;
+        long fd = Syscall(SysBpf, BpfMapCreate, attr, AttrSize);
+        if (fd < 0) throw new InvalidOperationException($"BPF_MAP_CREATE failed: errno {Marshal.GetLastPInvokeError()}");
+        return new BpfFileDescriptor((nint)fd);
     }
 
     /// <summary>Runs <paramref name="action"/> on a fresh thread whose effective capabilities lack CAP_PERFMON and CAP_SYS_ADMIN (capabilities are per thread).</summary>

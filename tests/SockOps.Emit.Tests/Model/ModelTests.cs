@@ -168,9 +168,35 @@ public class HelperModelTests
             setsockopt.Arguments.Select(a => a.Kind));
         Assert.Equal(HelperReturnKind.TcpSockOrNull, Helpers.Find(96)!.ReturnKind);
         Assert.True(Helpers.Find(131)!.ReturnsNullable);
-        Assert.Equal([MapType.Sockmap], Helpers.Find(53)!.Arguments[1].AcceptedMapTypes);
-        Assert.DoesNotContain(MapType.Sockmap, Helpers.Find(2)!.Arguments[0].AcceptedMapTypes);
+        Assert.Equal([MapType.SockMap], Helpers.Find(53)!.Arguments[1].AcceptedMapTypes);
+        Assert.DoesNotContain(MapType.SockMap, Helpers.Find(2)!.Arguments[0].AcceptedMapTypes);
         Assert.Equal([SockOp.HdrOptLenCb], Helpers.FindRuntimeHint(144)!.EffectiveOps);
         Assert.Equal(16, Helpers.FindRuntimeHint(49)!.EffectiveOps.Count);
+    }
+}
+
+public class SockOpInfoTests
+{
+    [Fact]
+    public void Every_op_is_described_under_its_kernel_name()
+    {
+        Assert.Equal(Enum.GetValues<SockOp>(), SockOpInfo.All.Select(d => d.Op));
+        foreach (var d in SockOpInfo.All)
+        {
+            Assert.True(BtfGolden.Enums.TryGetValue(d.CName, out long value), d.CName + " is not in the kernel's BTF");
+            Assert.Equal(value, (long)d.Op);
+        }
+    }
+
+    [Fact]
+    public void Query_ops_locking_and_flags_follow_the_reference()
+    {
+        Assert.Equal([SockOp.TimeoutInit, SockOp.RwndInit, SockOp.NeedsEcn, SockOp.BaseRtt], SockOpInfo.QueryOps);
+        // Unlocked ops are exactly those in which setsockopt cannot succeed (the helper hints say the same).
+        Assert.Equal(Enum.GetValues<SockOp>().Except(Helpers.FindRuntimeHint(49)!.EffectiveOps), SockOpInfo.All.Where(d => !d.SocketLocked).Select(d => d.Op));
+        Assert.All(SockOpInfo.All.Where(d => d.NeedsTxTimestamping), d => Assert.Equal(new Version(6, 15), d.MinimumKernel));
+        Assert.Equal(SockOpsCallbackFlags.State, SockOpInfo.Of(SockOp.StateCb).EnablingFlags);
+        Assert.Equal(2, SockOpInfo.Of(SockOp.StateCb).Arguments.Count);
+        Assert.Throws<ArgumentOutOfRangeException>(() => SockOpInfo.Of((SockOp)21));
     }
 }

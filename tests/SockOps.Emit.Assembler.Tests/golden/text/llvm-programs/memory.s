@@ -1,0 +1,29 @@
+# Loads, stores, atomics and legacy packet loads.
+  r1 = *(u8 *)(r6 + 0)
+  r2 = *(u16 *)(r7 - 2)
+  r3 = *(u32 *)(r8 + 32767)
+  r4 = *(u64 *)(r10 - 32768)
+  w5 = *(u32 *)(r1 + 4)
+  *(u8 *)(r10 - 1) = r1
+  *(u16 *)(r10 - 2) = w2
+  *(u32 *)(r10 - 4) = r3
+  *(u64 *)(r10 - 8) = r4
+  *(u8 *)(r10 - 1) = 255
+  *(u16 *)(r10 - 2) = -1
+  lock *(u64 *)(r1 + 8) += r3
+  lock *(u32 *)(r1 + 8) += w3
+  lock *(u64 *)(r1 + 0) |= r2
+  lock *(u32 *)(r1 + 0) &= w2
+  lock *(u64 *)(r1 + 0) ^= r2
+  r2 = atomic_fetch_add((u64 *)(r1 + 0), r2)
+  w2 = atomic_fetch_or((u32 *)(r1 + 4), w2)
+  r2 = atomic_fetch_and((u64 *)(r1 - 8), r2)
+  w2 = atomic_fetch_xor((u32 *)(r1 + 0), w2)
+  r3 = xchg_64(r1 + 0, r3)
+  w3 = xchg32_32(r1 + 4, w3)
+  r0 = cmpxchg_64(r1 + 0, r0, r4)
+  w0 = cmpxchg32_32(r1 + 0, w0, w4)
+  r0 = *(u8 *)skb[1]
+  r0 = *(u16 *)skb[r1]
+  r0 = *(u32 *)skb[-4]
+  exit
