@@ -62,6 +62,11 @@ public static class FeatureProbes
     /// <summary>Whether cgroup programs can be attached through bpf_link (BPF_LINK_CREATE; Linux 5.7).</summary>
     public static bool AreCgroupLinksSupported => CgroupLinks.Value;
 
+    /// <summary>Whether the running kernel's BTF has a function of this name that a program may call as a kfunc
+    /// (its id is <c>KernelBtf.Current.FindFunction(name)</c>). E.g. <c>bpf_sock_ops_enable_tx_tstamp</c> (Linux 6.15).</summary>
+    public static bool IsKfuncAvailable(string name) =>
+        File.Exists(KernelBtf.VmlinuxPath) && KernelBtf.Current.FindFunction(name) is not null;
+
     /// <summary>Throws <see cref="FeatureNotSupportedException"/> unless the map type is supported.</summary>
     public static void RequireMapType(MapType type)
     {
@@ -148,6 +153,10 @@ public static class FeatureProbes
                 Instructions = code,
             });
             return true;
+        }
+        catch (BpfException e) when (e is not VerifierException && e.Errno == Errno.EINVAL)
+        {
+            return false; // the program type itself is unknown
         }
         catch (VerifierException e)
         {

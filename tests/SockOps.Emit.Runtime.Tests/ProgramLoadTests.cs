@@ -150,5 +150,30 @@ public class ProgramLoadTests
         Assert.Contains("not an ld_imm64", notWide.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Pinned_program_reopens_with_the_same_id()
+    {
+        KernelGate.Require();
+        string path = Path.Combine(BpfFs.EnsureMounted(), "sockops_emit_prog_" + Guid.NewGuid().ToString("N")[..12]);
+        try
+        {
+            uint id;
+            using (var program = BpfProgram.Load(SockOpsProgram("pinned_prog", Mov64(0, 1), Exit())))
+            {
+                program.Pin(path);
+                id = program.Info.Id;
+            }
+            using var reopened = BpfProgram.OpenPinned(path);
+            Assert.Equal(id, reopened.Info.Id);
+            Assert.Equal(ProgramType.SockOps, reopened.Type);
+            Assert.Equal("pinned_prog", reopened.Name);
+        }
+        finally
+        {
+            if (File.Exists(path)) BpfFs.Unpin(path);
+        }
+        Assert.False(File.Exists(path));
+    }
+
     public readonly record struct Pair(ulong First, ulong Second);
 }

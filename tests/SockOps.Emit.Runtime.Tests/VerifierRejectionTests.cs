@@ -21,6 +21,7 @@ public class VerifierRejectionTests
         Assert.Contains("processed", e.Log, StringComparison.Ordinal);
         Assert.Contains("at instruction 1 `(95) exit`", e.Message, StringComparison.Ordinal);
         Assert.Contains("R0 !read_ok", e.Message, StringComparison.Ordinal);
+        Assert.Null(e.SourceLine);
     }
 
     [Fact]
@@ -71,6 +72,25 @@ public class VerifierRejectionTests
         var e = Assert.Throws<VerifierException>(() => BpfProgram.Load(SockOpsProgram("jump", Mov64(0, 1), Ja(5), Exit())));
         Assert.Contains("jump out of range from insn 1 to 7", e.ErrorLine, StringComparison.Ordinal);
         Assert.Equal(1, e.InstructionIndex);
+    }
+
+    [Fact]
+    public void The_whole_log_is_kept_even_when_it_overflows_the_first_buffer()
+    {
+        KernelGate.Require();
+        var code = new List<Instruction>();
+        for (int i = 0; i < 200; i++) code.Add(Mov64(2, i));
+        code.Add(Exit()); // r0 never written
+        var e = Assert.Throws<VerifierException>(() => BpfProgram.Load(new ProgramLoadOptions
+        {
+            Type = ProgramType.SockOps, Name = "biglog", Instructions = code, LogLevel = VerifierLogLevel.Verbose, InitialLogSize = 512,
+        }));
+        // The beginning (instruction 0) and the end (the error at the exit) are both there.
+        Assert.Contains("0: (b7) r2 = 0", e.Log, StringComparison.Ordinal);
+        Assert.Contains("199: (b7) r2 = 199", e.Log, StringComparison.Ordinal);
+        Assert.Equal("R0 !read_ok", e.ErrorLine);
+        Assert.Equal(200, e.InstructionIndex);
+        Assert.True(e.Log.Length > 512);
     }
 
     [Fact]
