@@ -15,6 +15,7 @@ public sealed partial class SockOpsBuilder
     private readonly List<IrInst> _prologue = [];
     private readonly Dictionary<long, short> _constantSlots = [];
     private readonly Dictionary<int, int> _returnLabels = [];
+    private readonly Dictionary<int, SourceLocation> _returnLocations = [];
     private readonly Dictionary<string, MapDeclaration> _maps = new(StringComparer.Ordinal);
     private readonly List<int> _activeScopes = [0];
     private readonly SourceLocation _programLocation;
@@ -83,6 +84,8 @@ public sealed partial class SockOpsBuilder
     // ---------------------------------------------------------------- low-level emission
 
     internal int NewRegister() => _nextRegister++;
+
+    internal void MarkAssigned(Variable v) => _path.Assigned.Add(v);
 
     internal int NewLabel() => _nextLabel++;
 

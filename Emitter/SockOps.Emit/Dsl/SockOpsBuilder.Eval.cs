@@ -299,8 +299,10 @@ public sealed partial class SockOpsBuilder
     {
         if (v.ScopeId != 0 && !_activeScopes.Contains(v.ScopeId))
             throw new EmitException(EmitRule.NullCheck, loc, $"'{v.Name}' is used outside the scope that produced it.");
-        if (v.IsLocal && !_path.Assigned.Contains(v))
-            throw new EmitException(EmitRule.Uninitialized, loc, $"Local '{v.Name}' is read before it is assigned on every path.");
+        if (!_path.Assigned.Contains(v))
+            throw new EmitException(EmitRule.Uninitialized, loc, v.IsLocal
+                ? $"Local '{v.Name}' is read before it is assigned on every path."
+                : $"The result of {v.Name} is used where its call did not run on every path (it was made inside a branch).");
     }
 
     /// <summary>lvalue = value.</summary>

@@ -53,6 +53,7 @@ public sealed partial class SockOpsBuilder
             Pointer = resultPointer,
         };
         EmitMove(result.Register, 0, true, loc);
+        _path.Assigned.Add(result);
         return result;
     }
 

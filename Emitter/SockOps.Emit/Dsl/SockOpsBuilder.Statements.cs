@@ -139,7 +139,11 @@ public sealed partial class SockOpsBuilder
         if (value is not (0 or 1))
             throw new EmitException(EmitRule.ReturnValue, loc, $"A sock_ops program must return 0 or 1, not {value} (communicate other values through reply).");
         CheckNoOpenReferences(loc);
-        if (!_returnLabels.TryGetValue(value, out int label)) _returnLabels[value] = label = NewLabel();
+        if (!_returnLabels.TryGetValue(value, out int label))
+        {
+            _returnLabels[value] = label = NewLabel();
+            _returnLocations[value] = loc;
+        }
         EmitJump(label, loc);
         _path.Reachable = false;
     }
@@ -272,6 +276,8 @@ public sealed partial class SockOpsBuilder
         BeginStatement(loc);
         if (!pointer.IsValid) throw new EmitException(EmitRule.Usage, loc, "A default MaybeNull has no pointer.");
         var variable = pointer.Produce(this, loc);
+        if (!_path.Assigned.Contains(variable))
+            throw new EmitException(EmitRule.Uninitialized, loc, $"The result of {variable.Name} is used where its call did not run on every path (it was made inside a branch).");
         int scope = _nextScope++;
         int elseLabel = NewLabel();
         JumpIfFalse(new NullCond(variable, isNull: false), elseLabel, loc);
@@ -342,9 +348,10 @@ public sealed partial class SockOpsBuilder
         code.AddRange(_code);
         foreach (var (value, label) in _returnLabels.OrderByDescending(p => p.Key))
         {
-            code.Add(new IrInst { Kind = IrKind.Label, LabelId = label, Location = _programLocation });
-            code.Add(new IrInst { Kind = IrKind.MovImm, Dst = 0, Imm = value, Is64 = true, Location = _programLocation });
-            code.Add(new IrInst { Kind = IrKind.Exit, Location = _programLocation });
+            var at = _returnLocations[value];
+            code.Add(new IrInst { Kind = IrKind.Label, LabelId = label, Location = at });
+            code.Add(new IrInst { Kind = IrKind.MovImm, Dst = 0, Imm = value, Is64 = true, Location = at });
+            code.Add(new IrInst { Kind = IrKind.Exit, Location = at });
         }
         int registers = _nextRegister;
         var colors = RegisterAllocator.Allocate(code, ref registers, loc => AllocateStack(8, 8, loc, permanent: true));

@@ -51,7 +51,7 @@ public class VerifierRuleTests
         var e = Refused(EmitRule.ContextWrite, b => b.Context.LocalPort.Set(1));
         Assert.Contains("read-only", e.Message, StringComparison.Ordinal);
         Refused(EmitRule.ContextWrite, b => b.Context.Write(8, 4, 1));
-        Refused(EmitRule.ContextWrite, b => b.Context.ReplyLong(1).Set(1));
+        Refused(EmitRule.ContextWrite, b => b.Context.ReplyLong[1].Set(1));
         KernelRefuses("invalid bpf_context access off=68 size=4", [St(4, 1, 68, 1), Mov64(0, 1), Exit()]);
         KernelRefuses("invalid bpf_context access off=8 size=4", [St(4, 1, 8, 1), Mov64(0, 1), Exit()]);
     }
@@ -129,6 +129,23 @@ public class VerifierRuleTests
             b.Return(1);
         });
         Assert.Contains("'x' is read before it is assigned", e.Message, StringComparison.Ordinal);
+        // A helper's result made inside a branch and used after it: the call did not run on the other path.
+        var e2 = Refused(EmitRule.Uninitialized, b =>
+        {
+            I32 rc = 0;
+            b.If(b.Context.Op == 3, () => rc = b.SetSockOpt(TcpOption.NoDelay, 1));
+            b.Context.Reply.Set(rc);
+            b.Return(1);
+        });
+        Assert.Contains("did not run on every path", e2.Message, StringComparison.Ordinal);
+        Refused(EmitRule.Uninitialized, b =>
+        {
+            var map = b.Map<uint, ulong>("m", MapKind.Array, 4);
+            MaybeNull<MapValueRef<ulong>> value = default;
+            b.If(b.Context.Op == 3, () => value = b.MapLookup(map, 0));
+            b.IfNotNull(value, v => v.U64().Set(1));
+            b.Return(1);
+        });
         // r2 is never written before the store.
         KernelRefuses("R2 !read_ok", [Stx(4, 1, 2, 4), Mov64(0, 1), Exit()]);
     }
@@ -227,6 +244,14 @@ public class VerifierRuleTests
         var e = Refused(EmitRule.Operand, b => { b.Context.Reply.Set((I32)(b.Context.Op << 40)); b.Return(1); });
         Assert.Contains("Shift by 40", e.Message, StringComparison.Ordinal);
         KernelRefuses("invalid shift 40", [Ldx(4, 2, 1, 0), Alu32(AluOperation.Lsh, 2, 40), Mov64(0, 1), Exit()]);
+    }
+
+    [Fact]
+    public void Division_by_the_constant_zero()
+    {
+        var e = Refused(EmitRule.Operand, b => { b.Context.Reply.Set((I32)(b.Context.Op / 0u)); b.Return(1); });
+        Assert.Contains("Division by the constant zero", e.Message, StringComparison.Ordinal);
+        KernelRefuses("div by zero", [Ldx(4, 2, 1, 0), Alu32(AluOperation.Div, 2, 0), Mov64(0, 1), Exit()]);
     }
 
     [Fact]
