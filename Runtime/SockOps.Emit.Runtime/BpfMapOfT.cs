@@ -105,7 +105,9 @@ public sealed class BpfMap<TKey, TValue> : BpfMap
                 keys.Add(next);
                 current = next;
                 first = false;
-                if (keys.Count > MaxEntries && MaxEntries > 0 && Type is MapType.Array or MapType.PercpuArray) break;
+                // GET_NEXT_KEY restarts from the first key when the current one was deleted concurrently; a map never
+                // holds more than max_entries keys, so stop there instead of looping.
+                if (MaxEntries > 0 && keys.Count >= MaxEntries) break;
             }
             return keys;
         }

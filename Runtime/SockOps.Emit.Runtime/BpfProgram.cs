@@ -66,6 +66,10 @@ public sealed class BpfProgram : IDisposable
                 for (int i = 0; i < maps.Count; i++) fdArray[i] = (uint)keepAlive.Lease(maps[i].Fd);
             }
 
+            uint[] funcInfo = EncodeFuncInfo(options, slotToInstruction, instructions.Length);
+            uint[] lineInfo = EncodeLineInfo(options, slotToInstruction, instructions.Length);
+            uint btfFd = options.Btf is LoadedBtf btf ? (uint)keepAlive.Lease(btf.Fd) : 0;
+
             byte[] license = Encoding.ASCII.GetBytes((options.License ?? "") + "\0");
             VerifierLogLevel level = options.LogLevel;
             byte[]? log = level == VerifierLogLevel.None ? null : new byte[Math.Max(options.InitialLogSize, 256)];
@@ -74,6 +78,8 @@ public sealed class BpfProgram : IDisposable
             fixed (byte* codePtr = code)
             fixed (byte* licensePtr = license)
             fixed (uint* fdArrayPtr = fdArray)
+            fixed (uint* funcInfoPtr = funcInfo)
+            fixed (uint* lineInfoPtr = lineInfo)
             {
                 while (true)
                 {
@@ -94,13 +100,21 @@ public sealed class BpfProgram : IDisposable
                             ProgName = ObjectName.From(name),
                             ExpectedAttachType = options.ExpectedAttachType is AttachType t ? (uint)t : 0,
                             FdArray = (ulong)fdArrayPtr,
+                            ProgBtfFd = btfFd,
+                            FuncInfoRecSize = funcInfo.Length > 0 ? 8u : 0,
+                            FuncInfo = (ulong)funcInfoPtr,
+                            FuncInfoCount = (uint)(funcInfo.Length / 2),
+                            LineInfoRecSize = lineInfo.Length > 0 ? 16u : 0,
+                            LineInfo = (ulong)lineInfoPtr,
+                            LineInfoCount = (uint)(lineInfo.Length / 4),
                         };
                         result = BpfSyscall.TryInvoke(BpfCommand.ProgramLoad, ref attr);
                         logTrueSize = attr.LogTrueSize;
                     }
                     if (result >= 0)
                     {
-                        string? text = log is null || !(options.LogLevel != VerifierLogLevel.None) ? null : ReadLog(log);
+                        // A log the caller asked for is kept; one we only added to explain a failure is not.
+                        string? text = log is not null && options.LogLevel != VerifierLogLevel.None ? ReadLog(log) : null;
                         return new BpfProgram(new BpfFileDescriptor(result), options.Type, name, text);
                     }
 
@@ -204,6 +218,47 @@ public sealed class BpfProgram : IDisposable
         foreach (var reference in options.MapReferences)
             PatchMapReference(code, instructions, instructionToSlot, reference, options.Maps, keepAlive);
         return code;
+    }
+
+    private static int SlotOf(int[] slotToInstruction, int instructionIndex, int count, string what)
+    {
+        if (instructionIndex < 0 || instructionIndex >= count)
+            throw new ArgumentException($"{what} names instruction {instructionIndex}, but the program has {count} instructions.");
+        return Array.IndexOf(slotToInstruction, instructionIndex);
+    }
+
+    /// <summary>struct bpf_func_info { u32 insn_off; u32 type_id; } with insn_off in slots.</summary>
+    private static uint[] EncodeFuncInfo(ProgramLoadOptions options, int[] slotToInstruction, int count)
+    {
+        if (options.FuncInfo.Count == 0) return [];
+        if (options.Btf is null) throw new ArgumentException("FuncInfo needs Btf (the BTF object holding the FUNC types).", nameof(options));
+        var result = new uint[options.FuncInfo.Count * 2];
+        for (int i = 0; i < options.FuncInfo.Count; i++)
+        {
+            result[2 * i] = (uint)SlotOf(slotToInstruction, options.FuncInfo[i].InstructionIndex, count, "FuncInfo");
+            result[2 * i + 1] = options.FuncInfo[i].FuncTypeId;
+        }
+        return result;
+    }
+
+    /// <summary>struct bpf_line_info { u32 insn_off; u32 file_name_off; u32 line_off; u32 line_col; } (line &lt;&lt; 10 | col).</summary>
+    private static uint[] EncodeLineInfo(ProgramLoadOptions options, int[] slotToInstruction, int count)
+    {
+        if (options.LineInfo.Count == 0) return [];
+        if (options.Btf is null || options.FuncInfo.Count == 0)
+            throw new ArgumentException("LineInfo needs Btf and FuncInfo (the kernel refuses line info without func info).", nameof(options));
+        var result = new uint[options.LineInfo.Count * 4];
+        for (int i = 0; i < options.LineInfo.Count; i++)
+        {
+            var line = options.LineInfo[i];
+            if (line.Line is < 0 or > (1 << 22) - 1 || line.Column is < 0 or > 1023)
+                throw new ArgumentException($"LineInfo {i}: line {line.Line} / column {line.Column} do not fit line_col (22 + 10 bits).", nameof(options));
+            result[4 * i] = (uint)SlotOf(slotToInstruction, line.InstructionIndex, count, "LineInfo");
+            result[4 * i + 1] = line.FileNameOffset;
+            result[4 * i + 2] = line.LineTextOffset;
+            result[4 * i + 3] = (uint)(line.Line << 10 | line.Column);
+        }
+        return result;
     }
 
     /// <summary>Keeps [A-Za-z0-9_.] (what the kernel accepts in object names) and at most 15 characters.</summary>

@@ -154,6 +154,10 @@ public static class FeatureProbes
             });
             return true;
         }
+        catch (BpfException e) when (e is not VerifierException && e.Errno == Errno.EINVAL)
+        {
+            return false; // the program type itself is unknown
+        }
         catch (VerifierException e)
         {
             return !(e.Log.Contains("invalid func ", StringComparison.Ordinal) ||

@@ -15,6 +15,7 @@ namespace SockOps.Emit.Runtime;
 /// <param name="RunCount">Number of runs counted while statistics were enabled (<see cref="BpfStats"/>).</param>
 /// <param name="RunTimeNanoseconds">Total run time counted while statistics were enabled.</param>
 /// <param name="MapIds">Ids of the maps the program uses.</param>
+/// <param name="BtfId">Id of the program's BTF object (0 when loaded without BTF).</param>
 public sealed record ProgramInfo(
     uint Id,
     ProgramType Type,
@@ -25,7 +26,8 @@ public sealed record ProgramInfo(
     uint VerifiedInstructions,
     ulong RunCount,
     ulong RunTimeNanoseconds,
-    IReadOnlyList<uint> MapIds)
+    IReadOnlyList<uint> MapIds,
+    uint BtfId)
 {
     internal static unsafe ProgramInfo Query(BpfFileDescriptor fd)
     {
@@ -55,7 +57,7 @@ public sealed record ProgramInfo(
             Span<byte> tag = stackalloc byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(tag, info.Tag);
             return new ProgramInfo(info.Id, (ProgramType)info.Type, ObjectName.Read(info.Name), Convert.ToHexStringLower(tag),
-                info.JitedProgLen, DecodeSlots(xlated), info.VerifiedInsns, info.RunCnt, info.RunTimeNs, mapIds);
+                info.JitedProgLen, DecodeSlots(xlated), info.VerifiedInsns, info.RunCnt, info.RunTimeNs, mapIds, info.BtfId);
         }
         finally
         {

@@ -38,4 +38,27 @@ public sealed class ProgramLoadOptions
 
     /// <summary>Optional fd_array: maps referenced by index with <see cref="PseudoSource.MapIndex"/>.</summary>
     public IReadOnlyList<BpfMap>? FdArray { get; init; }
+
+    /// <summary>The program's BTF (types for <see cref="FuncInfo"/>, strings for <see cref="LineInfo"/>).</summary>
+    public LoadedBtf? Btf { get; init; }
+
+    /// <summary>BTF function records (bpf_func_info): the first must be at instruction 0. Needs <see cref="Btf"/>.</summary>
+    public IReadOnlyList<BtfFuncInfo> FuncInfo { get; init; } = [];
+
+    /// <summary>BTF line records (bpf_line_info), sorted by instruction. Needs <see cref="Btf"/> and <see cref="FuncInfo"/>.
+    /// The verifier prints these source lines in its log.</summary>
+    public IReadOnlyList<BtfLineInfo> LineInfo { get; init; } = [];
 }
+
+/// <summary>A function starts at an instruction and has a BTF FUNC type.</summary>
+/// <param name="InstructionIndex">Index in the instruction list (ld_imm64 counts once).</param>
+/// <param name="FuncTypeId">The BTF id of the FUNC type.</param>
+public readonly record struct BtfFuncInfo(int InstructionIndex, uint FuncTypeId);
+
+/// <summary>A source line for an instruction.</summary>
+/// <param name="InstructionIndex">Index in the instruction list (ld_imm64 counts once).</param>
+/// <param name="FileNameOffset">Offset of the file name in the BTF string section (<c>BtfBuilder.AddString</c>).</param>
+/// <param name="LineTextOffset">Offset of the line's text in the BTF string section.</param>
+/// <param name="Line">1-based line number (up to 2^22 - 1).</param>
+/// <param name="Column">1-based column (up to 1023).</param>
+public readonly record struct BtfLineInfo(int InstructionIndex, uint FileNameOffset, uint LineTextOffset, int Line, int Column);

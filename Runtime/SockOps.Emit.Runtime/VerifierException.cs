@@ -20,6 +20,7 @@ public sealed partial class VerifierException : BpfException
         InstructionIndex = analysis.InstructionIndex;
         SlotIndex = analysis.SlotIndex;
         InstructionText = analysis.InstructionText;
+        SourceLine = analysis.SourceLine;
     }
 
     /// <summary>The complete verifier log.</summary>
@@ -38,14 +39,19 @@ public sealed partial class VerifierException : BpfException
     /// <summary>The verifier's rendering of the failing instruction, e.g. <c>(63) *(u32 *)(r1 +8) = r2</c>.</summary>
     public string? InstructionText { get; }
 
-    private readonly record struct LogAnalysis(string ErrorLine, int? SlotIndex, int? InstructionIndex, string? InstructionText);
+    /// <summary>The source line the verifier printed for the failing instruction when the program was loaded with
+    /// line info, e.g. <c>args[1] = 7; @ CountOps.cs:4</c>; otherwise null.</summary>
+    public string? SourceLine { get; }
+
+    private readonly record struct LogAnalysis(string ErrorLine, int? SlotIndex, int? InstructionIndex, string? InstructionText, string? SourceLine);
 
     private static string Summarize(string programName, LogAnalysis a, Func<int, string?> describeInstruction)
     {
         string where = a.InstructionIndex is int index
             ? $" at instruction {index.ToString(CultureInfo.InvariantCulture)}" +
               (a.InstructionText is null ? "" : $" `{a.InstructionText}`") +
-              (describeInstruction(index) is string raw ? $" {raw}" : "")
+              (describeInstruction(index) is string raw ? $" {raw}" : "") +
+              (a.SourceLine is null ? "" : $" (source: {a.SourceLine})")
             : "";
         return $"the verifier rejected program '{programName}'{where}: {a.ErrorLine}";
     }
@@ -74,6 +80,7 @@ public sealed partial class VerifierException : BpfException
 
         int? slot = null;
         string? text = null;
+        string? source = null;
         // The instruction the verifier was checking is the last instruction line printed before the error.
         for (int i = errorAt; i >= 0; i--)
         {
@@ -82,6 +89,15 @@ public sealed partial class VerifierException : BpfException
             {
                 slot = int.Parse(m.Groups[1].ValueSpan, CultureInfo.InvariantCulture);
                 text = m.Groups[2].Value;
+                // With line info the verifier prints "; <source> @ <file>:<line>" just before the instruction.
+                for (int j = i - 1; j >= 0 && !InstructionLine().IsMatch(lines[j]); j--)
+                {
+                    if (lines[j].StartsWith("; ", StringComparison.Ordinal))
+                    {
+                        source = lines[j][2..].TrimEnd();
+                        break;
+                    }
+                }
                 break;
             }
         }
@@ -92,6 +108,6 @@ public sealed partial class VerifierException : BpfException
             if (m.Success) slot = int.Parse(m.Groups[1].ValueSpan, CultureInfo.InvariantCulture);
         }
         int? index = slot is int s && s >= 0 && s < slotToInstruction.Length ? slotToInstruction[s] : null;
-        return new LogAnalysis(errorLine, slot, index, text);
+        return new LogAnalysis(errorLine, slot, index, text, source);
     }
 }

@@ -21,6 +21,7 @@ public class VerifierRejectionTests
         Assert.Contains("processed", e.Log, StringComparison.Ordinal);
         Assert.Contains("at instruction 1 `(95) exit`", e.Message, StringComparison.Ordinal);
         Assert.Contains("R0 !read_ok", e.Message, StringComparison.Ordinal);
+        Assert.Null(e.SourceLine);
     }
 
     [Fact]

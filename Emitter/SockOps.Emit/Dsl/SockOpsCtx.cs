@@ -22,32 +22,31 @@ public sealed class SockOpsCtx
 
     internal SockOpsCtx(SockOpsBuilder builder) => _builder = builder;
 
-    private static U32 F(int offset, string name, bool writable = false) =>
+    internal static U32 F(int offset, string name, bool writable = false) =>
         new(new LoadExpr(Ty.U32, ContextMemory, offset, MemorySize.W, "bpf_sock_ops." + name, writable));
 
     private static U64 F64(int offset, string name) =>
         new(new LoadExpr(Ty.U64, ContextMemory, offset, MemorySize.DW, "bpf_sock_ops." + name, writable: false));
 
-    private static int Word(int i) => i is >= 0 and < 4 ? i : throw new ArgumentOutOfRangeException(nameof(i), i, "Index 0..3.");
 
     /// <summary>op: the callback (BPF_SOCK_OPS_*).</summary>
     public U32 Op => F(0, "op");
-    /// <summary>args[i] of the callback.</summary>
-    public U32 Args(int i) => F(4 + 4 * Word(i), $"args[{i}]");
+    /// <summary>args[0..3] of the callback.</summary>
+    public CtxWords Args => new(4, "args", writableFirst: false);
     /// <summary>reply (signed; writable): the value the kernel uses when the program returns 1.</summary>
     public I32 Reply => new(new LoadExpr(Ty.I32, ContextMemory, 4, MemorySize.W, "bpf_sock_ops.reply", writable: true));
-    /// <summary>replylong[i]; only [0] (the same word as reply) is writable.</summary>
-    public U32 ReplyLong(int i) => F(4 + 4 * Word(i), $"replylong[{i}]", writable: i == 0);
+    /// <summary>replylong[0..3]; only [0] (the same word as reply) is writable.</summary>
+    public CtxWords ReplyLong => new(4, "replylong", writableFirst: true);
     /// <summary>family (AF_INET 2, AF_INET6 10).</summary>
     public U32 Family => F(20, "family");
     /// <summary>remote_ip4 (network order as stored).</summary>
     public U32 RemoteIp4 => F(24, "remote_ip4");
     /// <summary>local_ip4 (network order as stored).</summary>
     public U32 LocalIp4 => F(28, "local_ip4");
-    /// <summary>remote_ip6[i] (network order words).</summary>
-    public U32 RemoteIp6(int i) => F(32 + 4 * Word(i), $"remote_ip6[{i}]");
-    /// <summary>local_ip6[i] (network order words).</summary>
-    public U32 LocalIp6(int i) => F(48 + 4 * Word(i), $"local_ip6[{i}]");
+    /// <summary>remote_ip6[0..3] (network order words).</summary>
+    public CtxWords RemoteIp6 => new(32, "remote_ip6", writableFirst: false);
+    /// <summary>local_ip6[0..3] (network order words).</summary>
+    public CtxWords LocalIp6 => new(48, "local_ip6", writableFirst: false);
     /// <summary>The remote port in host order (<c>bpf_ntohl(remote_port)</c>); comparisons with constants cost no swap.</summary>
     public U32 RemotePort => ByteOrder.Ntohl(RemotePortRaw);
     /// <summary>remote_port exactly as stored (network-order port in the upper 16 bits on little-endian).</summary>
@@ -150,6 +149,37 @@ public sealed class SockOpsCtx
         if (ip.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork) throw new ArgumentException("Not an IPv4 address.", nameof(address));
         return BitConverter.ToUInt32(ip.GetAddressBytes());
     }
+}
+
+/// <summary>A u32[4] array of the ctx (args, replylong, IPv6 addresses), indexed with a constant.</summary>
+public readonly struct CtxWords : IEquatable<CtxWords>
+{
+    private readonly int _offset;
+    private readonly string _name;
+    private readonly bool _writableFirst;
+
+    internal CtxWords(int offset, string name, bool writableFirst)
+    {
+        _offset = offset;
+        _name = name;
+        _writableFirst = writableFirst;
+    }
+
+    /// <summary>Element <paramref name="index"/> (0..3).</summary>
+    public U32 this[int index] => index is >= 0 and < 4
+        ? SockOpsCtx.F(_offset + 4 * index, $"{_name}[{index}]", writable: _writableFirst && index == 0)
+        : throw new ArgumentOutOfRangeException(nameof(index), index, $"{_name} has elements 0..3.");
+
+    /// <summary>Identity.</summary>
+    public bool Equals(CtxWords other) => _offset == other._offset && _name == other._name;
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => obj is CtxWords other && Equals(other);
+    /// <inheritdoc/>
+    public override int GetHashCode() => _offset;
+    /// <summary>Identity.</summary>
+    public static bool operator ==(CtxWords left, CtxWords right) => left.Equals(right);
+    /// <summary>Identity.</summary>
+    public static bool operator !=(CtxWords left, CtxWords right) => !left.Equals(right);
 }
 
 /// <summary>The kernel's ctx access rules, from the Model's field table (§1.1).</summary>

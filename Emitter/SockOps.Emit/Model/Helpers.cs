@@ -266,7 +266,8 @@ public static class Helpers
         Perfmon(196, "bpf_skc_to_mptcp_sock", HelperReturnKind.BtfIdOrNull, A(HelperArgumentKind.SockCommon)),
         H(160, "bpf_ktime_get_coarse_ns", Int),
         // bpf_base_func_proto, unprivileged group
-        H(1, "bpf_map_lookup_elem", HelperReturnKind.MapValueOrNull, Map([.. DataMaps, MapType.ArrayOfMaps, MapType.HashOfMaps, MapType.SockMap, MapType.SockHash]), Key),
+        // A sockmap/sockhash lookup passes the map check but returns a socket reference sock_ops cannot release (no bpf_sk_release): not listed.
+        H(1, "bpf_map_lookup_elem", HelperReturnKind.MapValueOrNull, Map([.. DataMaps, MapType.ArrayOfMaps, MapType.HashOfMaps]), Key),
         H(2, "bpf_map_update_elem", Int, Map(DataMaps), Key, A(HelperArgumentKind.MapValue), Any),
         H(3, "bpf_map_delete_elem", Int, Map([.. DataMaps, MapType.SockMap, MapType.SockHash]), Key),
         H(87, "bpf_map_push_elem", Int, Map(MapType.Queue, MapType.Stack, MapType.BloomFilter), A(HelperArgumentKind.MapValue), Any),

@@ -223,6 +223,9 @@ public sealed class BtfBuilder
     /// <summary>Builds and loads the blob with BPF_BTF_LOAD.</summary>
     public LoadedBtf Load() => LoadedBtf.Load(Build());
 
+    /// <summary>Adds a string to the string section (deduplicated) and returns its offset, e.g. for line info.</summary>
+    public uint AddString(string value) => String(value ?? throw new ArgumentNullException(nameof(value)));
+
     private uint String(string value)
     {
         if (_stringOffsets.TryGetValue(value, out uint offset)) return offset;

@@ -43,7 +43,7 @@ public class ConstructTests
             var ctx = b.Context;
             var u = b.Local("u", (ctx.SndCwnd * 3 + ctx.SrttUs - 7) / 2 % 1000);
             u.Set((u & 0xff) | (u ^ 0x55) << 3 | u >> 1);
-            var s = b.Local("s", (I32)ctx.Args(0) - 100);
+            var s = b.Local("s", (I32)ctx.Args[0] - 100);
             s.Set(s / 3 + s % 5 - (-s) + ~s);
             s.Set(s >> 2);
             b.If(s < -5 & u > 10u, () => ctx.Reply.Set(s), @else: () => ctx.Reply.Set((I32)u));
@@ -63,7 +63,7 @@ public class ConstructTests
         {
             var ctx = b.Context;
             var total = b.Local("total", ctx.BytesAcked + ctx.BytesReceived);
-            var signed = b.Local("signed", (I64)(I32)ctx.Args(1));          // sign-extends
+            var signed = b.Local("signed", (I64)(I32)ctx.Args[1]);          // sign-extends
             total.Set(total * 2 + (U64)ctx.SndCwnd + 0x1_0000_0000UL);
             b.If(signed < 0L | total >= 1_000_000UL, () => ctx.Reply.Set(1), @else: () => ctx.Reply.Set(0));
             b.Return(1);
@@ -82,7 +82,7 @@ public class ConstructTests
             var ctx = b.Context;
             var rv = b.Local("rv", 0);
             b.If(!(ctx.Family == SockOpsCtx.AfInet) | (ctx.LocalPort > 1024u & ctx.RemotePort != 22),
-                () => rv.Set((ctx.State == (uint)TcpState.Established).AsI32()),
+                () => rv.Set((ctx.State == TcpState.Established).AsI32()),
                 @else: () => b.If(ctx.IsFullSock == 0, () => rv.Set(-1), @else: () => rv.Set(2)));
             ctx.Reply.Set(rv);
             b.Return(1);
@@ -116,8 +116,8 @@ public class ConstructTests
         {
             var ctx = b.Context;
             var sum = b.Local("sum", 0u);
-            b.For(0, 4, i => sum.Set(sum + ctx.Args(i)));
-            b.For(0, 4, i => sum.Set(sum ^ ctx.RemoteIp6(i)));
+            b.For(0, 4, i => sum.Set(sum + ctx.Args[i]));
+            b.For(0, 4, i => sum.Set(sum ^ ctx.RemoteIp6[i]));
             ctx.Reply.Set((I32)sum);
             b.Return(1);
         });
@@ -164,7 +164,7 @@ public class ConstructTests
                 b.MapUpdate(flows, key, fresh, MapUpdateFlags.NoExist);
             });
             b.IfNotNull(b.MapLookup(counters, ctx.Op), count => count.U64().Set(count.U64() + 1));
-            b.If(ctx.Op == (uint)SockOp.StateCb & ctx.Args(1) == (uint)TcpState.Close, () => b.MapDelete(flows, 0));
+            b.If(ctx.Op == SockOp.StateCb & ctx.Args[1] == TcpState.Close, () => b.MapDelete(flows, 0));
             b.Return(1);
         });
         DslKernel.VerifyAndLoad(image, "Construct_HashMap");
@@ -193,7 +193,7 @@ public class ConstructTests
                 e.U64(nameof(Event.Cookie)).Set(cookie);
                 e.U32(nameof(Event.Op)).Set(ctx.Op);
                 e.U32(nameof(Event.State)).Set(ctx.State);
-                b.If(ctx.Op == (uint)SockOp.RttCb, () =>
+                b.If(ctx.Op == SockOp.RttCb, () =>
                 {
                     e.U32(nameof(Event.SrttUs)).Set(ctx.SrttUs);
                     b.RingBufSubmit(e);
@@ -232,7 +232,7 @@ public class ConstructTests
         var image = SockOpsProgram.Build("sockopts", b =>
         {
             var ctx = b.Context;
-            b.If(ctx.Op == (uint)SockOp.ActiveEstablishedCb, () =>
+            b.If(ctx.Op == SockOp.ActiveEstablishedCb, () =>
             {
                 var rc = b.Local("rc", b.GetSockOpt((int)SocketOptionLevel.Tcp, (int)TcpOption.NoDelay, out var nodelay));
                 b.If(rc == 0 & nodelay == 0, () => b.SetSockOpt(TcpOption.NoDelay, 1));

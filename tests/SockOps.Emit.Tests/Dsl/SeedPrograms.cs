@@ -21,8 +21,8 @@ internal static class SeedPrograms
         if (debug) b.Printk("BPF command: %d\n", op);                                // bpf_printk("BPF command: %d\n", op);
         // Same data centre: the first 5.5 bytes of the IPv6 addresses match.
         b.If(ctx.Family == SockOpsCtx.AfInet6
-             & ctx.LocalIp6(0) == ctx.RemoteIp6(0)
-             & (Ntohl(ctx.LocalIp6(1)) & 0xfff00000) == (Ntohl(ctx.RemoteIp6(1)) & 0xfff00000),
+             & ctx.LocalIp6[0] == ctx.RemoteIp6[0]
+             & (Ntohl(ctx.LocalIp6[1]) & 0xfff00000) == (Ntohl(ctx.RemoteIp6[1]) & 0xfff00000),
             () => b.Switch(op)
                 .Case(SockOp.TimeoutInit, () => rv.Set(toInit))
                 .Case(SockOp.TcpConnectCb, () =>

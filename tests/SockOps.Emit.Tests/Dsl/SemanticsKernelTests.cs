@@ -22,7 +22,7 @@ public class SemanticsKernelTests
     {
         var ctx = b.Context;
         var results = b.Map<uint, ulong>("results", MapKind.Array, Slots);
-        b.If(ctx.Op == (uint)SockOp.ActiveEstablishedCb, () =>
+        b.If(ctx.Op == SockOp.ActiveEstablishedCb, () =>
         {
             var lp = b.Local("lp", ctx.LocalPort);
             var rp = b.Local("rp", ctx.RemotePort);

@@ -51,7 +51,7 @@ public class VerifierRuleTests
         var e = Refused(EmitRule.ContextWrite, b => b.Context.LocalPort.Set(1));
         Assert.Contains("read-only", e.Message, StringComparison.Ordinal);
         Refused(EmitRule.ContextWrite, b => b.Context.Write(8, 4, 1));
-        Refused(EmitRule.ContextWrite, b => b.Context.ReplyLong(1).Set(1));
+        Refused(EmitRule.ContextWrite, b => b.Context.ReplyLong[1].Set(1));
         KernelRefuses("invalid bpf_context access off=68 size=4", [St(4, 1, 68, 1), Mov64(0, 1), Exit()]);
         KernelRefuses("invalid bpf_context access off=8 size=4", [St(4, 1, 8, 1), Mov64(0, 1), Exit()]);
     }

@@ -65,7 +65,7 @@ internal static partial class RawBpf
     }
 
     /// <summary>Creates a map (BPF_MAP_CREATE); the caller disposes the handle.</summary>
-    public static unsafe SafeHandle CreateMap(MapType type, int keySize, int valueSize, int maxEntries)
+    public static unsafe SafeHandle CreateMap(MapType type, int keySize, int valueSize, int maxEntries, uint flags = 0)
     {
         byte* attr = stackalloc byte[AttrSize];
         new Span<byte>(attr, AttrSize).Clear();
@@ -73,6 +73,7 @@ internal static partial class RawBpf
         *(uint*)(attr + 4) = (uint)keySize;
         *(uint*)(attr + 8) = (uint)valueSize;
         *(uint*)(attr + 12) = (uint)maxEntries;
+        *(uint*)(attr + 16) = flags;
         long fd = Syscall(SysBpf, BpfMapCreate, attr, AttrSize);
         if (fd < 0) throw new InvalidOperationException($"BPF_MAP_CREATE failed: errno {Marshal.GetLastPInvokeError()}");
         return new BpfFileDescriptor((nint)fd);

@@ -1,0 +1,73 @@
+using SockOps.Emit.Runtime;
+using SockOps.Emit.TestSupport;
+
+namespace SockOps.Emit.Tests.Dsl;
+
+public class SourceMapTests
+{
+    private static int Here([System.Runtime.CompilerServices.CallerLineNumber] int line = 0) => line;
+
+    [Fact]
+    public void Every_instruction_knows_the_csharp_line_that_emitted_it()
+    {
+        int ifLine = 0, replyLine = 0, callLine = 0;
+        var image = SockOpsProgram.Build("lines", b =>
+        {
+            var ctx = b.Context;
+            ifLine = Here() + 1;
+            b.If(ctx.LocalPort == 80, () =>
+            {
+                callLine = Here() + 1;
+                b.SetSockOpt(TcpOption.NoDelay, 1);
+                replyLine = Here() + 1;
+                ctx.Reply.Set(7);
+            });
+            b.Return(1);
+        });
+        Assert.Equal(image.Instructions.Count, image.SourceMap.Count);
+        Assert.All(image.SourceMap, l => Assert.EndsWith("SourceMapTests.cs", l.File, StringComparison.Ordinal));
+        var text = image.Instructions.Select(i => SockOps.Emit.Assembler.Disassembler.Format(i)).ToArray();
+        int compare = Array.FindIndex(text, t => t.StartsWith("if w", StringComparison.Ordinal));
+        int call = Array.IndexOf(text, "call 49");
+        int reply = Array.FindIndex(text, t => t.StartsWith("*(u32 *)(r6 + 4)", StringComparison.Ordinal));
+        Assert.Equal(ifLine, image.SourceMap[compare].Line);
+        Assert.Equal(callLine, image.SourceMap[call].Line);
+        Assert.Equal(replyLine, image.SourceMap[reply].Line);
+        Assert.Equal("Every_instruction_knows_the_csharp_line_that_emitted_it", image.SourceMap[call].Member);
+        // Kernel slot numbers (ld_imm64 = 2 slots) map back too.
+        Assert.Equal(image.SourceMap[call], image.LocationOfSlot(call));
+    }
+
+    [Fact]
+    public void A_kernel_refusal_maps_back_to_the_csharp_call()
+    {
+        // Emitted for a root loader (trace_printk needs CAP_PERFMON) but loaded without CAP_PERFMON: the kernel
+        // refuses, and its instruction index leads to the Printk line.
+        int printkLine = 0;
+        var image = SockOpsProgram.Build("mapped", b =>
+        {
+            printkLine = Here() + 1;
+            b.Printk("op %u\n", b.Context.Op);
+            b.Return(1);
+        });
+        KernelGate.Require();
+        var error = Kernel.RawBpf.WithoutPerfmon(() =>
+        {
+            try
+            {
+                DslKernel.Load(image).Dispose();
+                return (VerifierException?)null;
+            }
+            catch (VerifierException e)
+            {
+                return e;
+            }
+        });
+        Assert.NotNull(error);
+        Assert.Contains("cannot use helper", error.Log, StringComparison.Ordinal);
+        Assert.NotNull(error.InstructionIndex);
+        var location = image.SourceMap[error.InstructionIndex.Value];
+        Assert.Equal(printkLine, location.Line);
+        Assert.Equal(location, image.LocationOfSlot(error.SlotIndex!.Value));
+    }
+}
