@@ -1,0 +1,84 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using SockOps.Emit;
+
+namespace SockOps.Programs;
+
+/// <summary>
+/// samples/bpf/tcp_basertt_kern.c: on BASE_RTT for IPv6 peers in the same data centre, when the connection's
+/// congestion control (read with <c>getsockopt(TCP_CONGESTION)</c>) is <see cref="Options.Algorithm"/> ("nv"),
+/// reply a base RTT of 80 µs. Only TCP-NV asks BASE_RTT, so there is no effect unless tcp_nv is available; the
+/// program counts its answers in <see cref="ReplyCounter"/>'s map, and the tests prove it ran through the
+/// kernel's run statistics (and, where tcp_nv exists, through the replied count).
+/// </summary>
+public static class BaseRtt
+{
+    /// <summary>One-line summary.</summary>
+    public const string Summary = "Base RTT of 80 µs for TCP-NV connections between same-data-centre IPv6 peers (samples/bpf tcp_basertt)";
+
+    /// <summary>Parameters; defaults are the sample's values.</summary>
+    public sealed record Options
+    {
+        /// <summary>The base RTT in microseconds.</summary>
+        public int BaseRttUs { get; init; } = 80;
+        /// <summary>The congestion control the reply applies to (at most 7 characters).</summary>
+        public string Algorithm { get; init; } = "nv";
+    }
+
+    /// <summary>A <c>char cong[20]</c> buffer for <c>getsockopt(TCP_CONGESTION)</c>.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct CongestionName
+    {
+        public uint W0, W1, W2, W3, W4;
+    }
+
+    /// <summary>Builds the program.</summary>
+    public static ProgramImage Build(Options? options = null)
+    {
+        var o = options ?? new Options();
+        byte[] name = Encoding.ASCII.GetBytes(o.Algorithm + "\0");
+        if (o.Algorithm.Length == 0 || name.Length > 8)
+            throw new ArgumentException($"The algorithm name must have 1 to 7 characters, not '{o.Algorithm}'.", nameof(options));
+        return SockOpsProgram.Build("base_rtt", b =>
+        {
+            var ctx = b.Context;
+            var replies = ReplyCounter.Declare(b);
+            var rv = b.Local("rv", -1);
+            b.If(Conditions.SameDataCentre(ctx) & ctx.Op == SockOp.BaseRtt, () =>
+            {
+                var buffer = b.StackStruct<CongestionName>();
+                var n = b.Local("n", b.GetSockOpt((int)SocketOptionLevel.Tcp, (int)TcpOption.Congestion, buffer));
+                b.If(n == 0 & NameEquals(buffer, name),
+                    () =>
+                    {
+                        rv.Set(o.BaseRttUs);
+                        ReplyCounter.Increment(b, replies, ReplyCounter.Replied);
+                    },
+                    @else: () =>
+                    {
+                        b.If(n != 0, () => rv.Set(n));
+                        ReplyCounter.Increment(b, replies, ReplyCounter.Declined);
+                    });
+            });
+            ctx.Reply.Set(rv);
+            b.Return(1);
+        });
+    }
+
+    /// <summary><c>!memcmp(buffer, name, sizeof name)</c> as word compares (masked where the name ends mid-word).</summary>
+    private static Condition NameEquals(StackRef<CongestionName> buffer, byte[] name)
+    {
+        Condition all = true;
+        for (int offset = 0; offset < name.Length; offset += 4)
+        {
+            uint word = 0, mask = 0;
+            for (int i = 0; i < 4 && offset + i < name.Length; i++)
+            {
+                word |= (uint)name[offset + i] << (8 * i);
+                mask |= 0xffu << (8 * i);
+            }
+            all &= mask == 0xffffffff ? buffer.U32(offset) == word : (buffer.U32(offset) & mask) == word;
+        }
+        return all;
+    }
+}

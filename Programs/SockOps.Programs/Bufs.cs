@@ -1,0 +1,57 @@
+using SockOps.Emit;
+
+namespace SockOps.Programs;
+
+/// <summary>
+/// samples/bpf/tcp_bufs_kern.c: for connections on <see cref="Options.Port"/>, an initial receive window of 40
+/// packets and 1.5 MB send/receive buffers on both ends. Observable: <c>getsockopt(SO_SNDBUF/SO_RCVBUF)</c> of
+/// both ends reads twice min(1500000, net.core.wmem_max/rmem_max).
+/// </summary>
+public static class Bufs
+{
+    /// <summary>One-line summary.</summary>
+    public const string Summary = "Initial rwnd 40 and 1.5 MB send/receive buffers for connections on port 55601 (samples/bpf tcp_bufs)";
+
+    /// <summary>Parameters; defaults are the sample's values.</summary>
+    public sealed record Options
+    {
+        /// <summary>The port (local or remote) the program acts on.</summary>
+        public int Port { get; init; } = 55601;
+        /// <summary>SO_SNDBUF and SO_RCVBUF in bytes (capped by wmem_max/rmem_max, then doubled by the kernel).</summary>
+        public int BufferSize { get; init; } = 1500000;
+        /// <summary>The initial receive window in packets (RWND_INIT reply).</summary>
+        public int InitialWindow { get; init; } = 40;
+    }
+
+    /// <summary>Builds the program.</summary>
+    public static ProgramImage Build(Options? options = null)
+    {
+        var o = options ?? new Options();
+        return SockOpsProgram.Build("bufs", b =>
+        {
+            var ctx = b.Context;
+            b.If(Conditions.NeitherPortIs(ctx, o.Port), () =>
+            {
+                ctx.Reply.Set(-1);
+                b.Return(1);
+            });
+            var rv = b.Local("rv", 0);
+            b.Switch(ctx.Op)
+                .Case(SockOp.RwndInit, () => rv.Set(o.InitialWindow))
+                .Case(SockOp.TcpConnectCb, () =>
+                {
+                    rv.Set(b.SetSockOpt(SocketLevelOption.SndBuf, o.BufferSize));
+                    rv.Set(rv + b.SetSockOpt(SocketLevelOption.RcvBuf, o.BufferSize));
+                })
+                .Case(SockOp.ActiveEstablishedCb, () => { })
+                .Case(SockOp.PassiveEstablishedCb, () =>
+                {
+                    rv.Set(b.SetSockOpt(SocketLevelOption.SndBuf, o.BufferSize));
+                    rv.Set(rv + b.SetSockOpt(SocketLevelOption.RcvBuf, o.BufferSize));
+                })
+                .Default(() => rv.Set(-1));
+            ctx.Reply.Set(rv);
+            b.Return(1);
+        });
+    }
+}

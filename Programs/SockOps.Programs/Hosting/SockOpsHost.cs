@@ -1,0 +1,101 @@
+using System.Reflection;
+using SockOps.Emit;
+using SockOps.Emit.Runtime;
+using SockOps.Emit.Runtime.Btf;
+using RtMapFlags = SockOps.Emit.Runtime.MapFlags;
+using RtMapType = SockOps.Emit.Runtime.MapType;
+
+namespace SockOps.Programs.Hosting;
+
+/// <summary>
+/// Loads DSL programs (<see cref="ProgramImage"/>) into the kernel as BPF_PROG_TYPE_SOCK_OPS with expected attach
+/// type BPF_CGROUP_SOCK_OPS: creates the declared maps (with BTF for sk_storage), resolves the map references,
+/// and maps a verifier refusal back to the C# statement. Nothing stays in the kernel when a step fails.
+/// </summary>
+public static class SockOpsHost
+{
+    /// <summary>Loads <paramref name="image"/> (not attached; see <see cref="LoadedSockOpsProgram.AttachTo(Cgroup)"/>).</summary>
+    /// <param name="image">The program.</param>
+    /// <param name="logLevel">Verifier log to keep for a successful load (<see cref="VerifierLogLevel.Statistics"/> gives the verifier's counters).</param>
+    /// <exception cref="ProgramRefusedException">The verifier refused the program; the message names the C# line.</exception>
+    /// <exception cref="BpfException">A map or the program could not be created for another reason.</exception>
+    public static LoadedSockOpsProgram Load(ProgramImage image, VerifierLogLevel logLevel = VerifierLogLevel.None)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var owned = new List<IDisposable>();
+        var maps = new Dictionary<string, BpfMap>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var declaration in image.Maps)
+            {
+                var map = BpfMap.Create(Spec(declaration, owned));
+                maps[declaration.Name] = map;
+            }
+            BpfProgram program;
+            try
+            {
+                program = BpfProgram.Load(new ProgramLoadOptions
+                {
+                    Type = ProgramType.SockOps,
+                    ExpectedAttachType = AttachType.CgroupSockOps,
+                    Name = image.Name,
+                    License = image.License,
+                    Instructions = image.Instructions,
+                    MapReferences = image.MapReferences,
+                    Maps = maps,
+                    LogLevel = logLevel,
+                });
+            }
+            catch (VerifierException e)
+            {
+                throw new ProgramRefusedException(image, e);
+            }
+            return new LoadedSockOpsProgram(image, program, maps, owned);
+        }
+        catch
+        {
+            foreach (var map in maps.Values) map.Dispose();
+            for (int i = owned.Count - 1; i >= 0; i--) owned[i].Dispose();
+            throw;
+        }
+    }
+
+    private static MapSpec Spec(MapDeclaration declaration, List<IDisposable> owned)
+    {
+        MapBtf? btf = null;
+        if (declaration.Kind == MapKind.SkStorage)
+        {
+            // The kernel creates sk_storage maps only with BTF describing key and value.
+            var builder = new BtfBuilder();
+            uint key = AddType(builder, declaration.KeyType ?? typeof(int));
+            uint value = AddType(builder, declaration.ValueType ?? throw new ArgumentException($"sk_storage map '{declaration.Name}' has no value type."));
+            var loaded = builder.Load();
+            owned.Add(loaded);
+            btf = new MapBtf(loaded, key, value);
+        }
+        return new MapSpec
+        {
+            Type = (RtMapType)(int)declaration.Kind,
+            KeySize = declaration.KeySize,
+            ValueSize = declaration.ValueSize,
+            MaxEntries = checked((int)declaration.MaxEntries),
+            Flags = (RtMapFlags)(uint)declaration.Flags,
+            Name = declaration.Name,
+            Btf = btf,
+        };
+    }
+
+    private static readonly MethodInfo AddTypeMethod = typeof(BtfBuilder).GetMethod(nameof(BtfBuilder.AddType))!;
+
+    private static uint AddType(BtfBuilder builder, Type type)
+    {
+        try
+        {
+            return (uint)AddTypeMethod.MakeGenericMethod(type).Invoke(builder, null)!;
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            throw e.InnerException;
+        }
+    }
+}

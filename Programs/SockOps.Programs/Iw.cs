@@ -1,0 +1,59 @@
+using SockOps.Emit;
+
+namespace SockOps.Programs;
+
+/// <summary>
+/// samples/bpf/tcp_iw_kern.c: for connections on <see cref="Options.Port"/>, an initial congestion window of 40
+/// (TCP_BPF_IW on the active side once established), an initial receive window of 40 and 1.5 MB buffers.
+/// Observable: the client's <c>tcpi_snd_cwnd</c> is 40 before it sends data, and the buffers read back doubled.
+/// </summary>
+public static class Iw
+{
+    /// <summary>One-line summary.</summary>
+    public const string Summary = "Initial cwnd 40 (TCP_BPF_IW), rwnd 40 and 1.5 MB buffers for connections on port 55601 (samples/bpf tcp_iw)";
+
+    /// <summary>Parameters; defaults are the sample's values.</summary>
+    public sealed record Options
+    {
+        /// <summary>The port (local or remote) the program acts on.</summary>
+        public int Port { get; init; } = 55601;
+        /// <summary>SO_SNDBUF and SO_RCVBUF in bytes.</summary>
+        public int BufferSize { get; init; } = 1500000;
+        /// <summary>The initial receive window in packets.</summary>
+        public int InitialWindow { get; init; } = 40;
+        /// <summary>The initial congestion window in packets (TCP_BPF_IW).</summary>
+        public int InitialCwnd { get; init; } = 40;
+    }
+
+    /// <summary>Builds the program.</summary>
+    public static ProgramImage Build(Options? options = null)
+    {
+        var o = options ?? new Options();
+        return SockOpsProgram.Build("iw", b =>
+        {
+            var ctx = b.Context;
+            b.If(Conditions.NeitherPortIs(ctx, o.Port), () =>
+            {
+                ctx.Reply.Set(-1);
+                b.Return(1);
+            });
+            var rv = b.Local("rv", 0);
+            b.Switch(ctx.Op)
+                .Case(SockOp.RwndInit, () => rv.Set(o.InitialWindow))
+                .Case(SockOp.TcpConnectCb, () =>
+                {
+                    rv.Set(b.SetSockOpt(SocketLevelOption.SndBuf, o.BufferSize));
+                    rv.Set(rv + b.SetSockOpt(SocketLevelOption.RcvBuf, o.BufferSize));
+                })
+                .Case(SockOp.ActiveEstablishedCb, () => rv.Set(b.SetSockOpt(TcpOption.BpfIw, o.InitialCwnd)))
+                .Case(SockOp.PassiveEstablishedCb, () =>
+                {
+                    rv.Set(b.SetSockOpt(SocketLevelOption.SndBuf, o.BufferSize));
+                    rv.Set(rv + b.SetSockOpt(SocketLevelOption.RcvBuf, o.BufferSize));
+                })
+                .Default(() => rv.Set(-1));
+            ctx.Reply.Set(rv);
+            b.Return(1);
+        });
+    }
+}

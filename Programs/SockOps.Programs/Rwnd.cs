@@ -1,0 +1,52 @@
+using SockOps.Emit;
+using static SockOps.Emit.ByteOrder;
+
+namespace SockOps.Programs;
+
+/// <summary>
+/// samples/bpf/tcp_rwnd_kern.c: on RWND_INIT for connections on <see cref="Options.Port"/> between IPv6 hosts in
+/// <em>different</em> data centres (first 5 bytes differ), reply an initial advertised window of 40 packets.
+/// Loopback peers (::1 to ::1) are in the same data centre, so on one host the program declines; it counts its
+/// answers in <see cref="ReplyCounter"/>'s map (replied / declined), which is what the tests observe.
+/// </summary>
+public static class Rwnd
+{
+    /// <summary>One-line summary.</summary>
+    public const string Summary = "Initial receive window of 40 packets for IPv6 peers in another data centre on port 55601 (samples/bpf tcp_rwnd)";
+
+    /// <summary>Parameters; defaults are the sample's values.</summary>
+    public sealed record Options
+    {
+        /// <summary>The port (local or remote) the program acts on.</summary>
+        public int Port { get; init; } = 55601;
+        /// <summary>The initial window in packets.</summary>
+        public int InitialWindow { get; init; } = 40;
+    }
+
+    /// <summary>Builds the program.</summary>
+    public static ProgramImage Build(Options? options = null)
+    {
+        var o = options ?? new Options();
+        return SockOpsProgram.Build("rwnd", b =>
+        {
+            var ctx = b.Context;
+            var replies = ReplyCounter.Declare(b);
+            b.If(Conditions.NeitherPortIs(ctx, o.Port), () =>
+            {
+                ctx.Reply.Set(-1);
+                b.Return(1);
+            });
+            var rv = b.Local("rv", -1);
+            b.If(ctx.Op == SockOp.RwndInit & ctx.Family == SockOpsCtx.AfInet6, () =>
+                b.If(ctx.LocalIp6[0] != ctx.RemoteIp6[0] | (Ntohl(ctx.LocalIp6[1]) & 0xfffff000) != (Ntohl(ctx.RemoteIp6[1]) & 0xfffff000),
+                    () =>
+                    {
+                        rv.Set(o.InitialWindow);
+                        ReplyCounter.Increment(b, replies, ReplyCounter.Replied);
+                    },
+                    @else: () => ReplyCounter.Increment(b, replies, ReplyCounter.Declined)));
+            ctx.Reply.Set(rv);
+            b.Return(1);
+        });
+    }
+}

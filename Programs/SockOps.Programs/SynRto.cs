@@ -1,0 +1,51 @@
+using SockOps.Emit;
+
+namespace SockOps.Programs;
+
+/// <summary>
+/// samples/bpf/tcp_synrto_kern.c: on TIMEOUT_INIT for connections on <see cref="Options.Port"/> between IPv6 hosts
+/// in the same data centre, reply a SYN/SYN-ACK RTO of 10 jiffies. The kernel exposes no direct effect on a
+/// healthy loopback connection (the SYN is answered before any timeout), so the program also counts its replies
+/// in <see cref="ReplyCounter"/>'s map: that is the proof that it ran and replied.
+/// </summary>
+public static class SynRto
+{
+    /// <summary>One-line summary.</summary>
+    public const string Summary = "SYN/SYN-ACK RTO of 10 jiffies for same-data-centre IPv6 peers on port 55601 (samples/bpf tcp_synrto)";
+
+    /// <summary>Parameters; defaults are the sample's values.</summary>
+    public sealed record Options
+    {
+        /// <summary>The port (local or remote) the program acts on.</summary>
+        public int Port { get; init; } = 55601;
+        /// <summary>The RTO in jiffies.</summary>
+        public int RtoJiffies { get; init; } = 10;
+    }
+
+    /// <summary>Builds the program.</summary>
+    public static ProgramImage Build(Options? options = null)
+    {
+        var o = options ?? new Options();
+        return SockOpsProgram.Build("syn_rto", b =>
+        {
+            var ctx = b.Context;
+            var replies = ReplyCounter.Declare(b);
+            b.If(Conditions.NeitherPortIs(ctx, o.Port), () =>
+            {
+                ctx.Reply.Set(-1);
+                b.Return(1);
+            });
+            var rv = b.Local("rv", -1);
+            b.If(ctx.Op == SockOp.TimeoutInit, () =>
+                b.If(Conditions.SameDataCentre(ctx),
+                    () =>
+                    {
+                        rv.Set(o.RtoJiffies);
+                        ReplyCounter.Increment(b, replies, ReplyCounter.Replied);
+                    },
+                    @else: () => ReplyCounter.Increment(b, replies, ReplyCounter.Declined)));
+            ctx.Reply.Set(rv);
+            b.Return(1);
+        });
+    }
+}

@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using SockOps.Emit.Runtime;
+
+namespace SockOps.Programs.Tests;
+
+/// <summary>One end of a connection as traffic.py saw it.</summary>
+internal sealed record SocketView(
+    [property: JsonPropertyName("cookie")] ulong Cookie,
+    [property: JsonPropertyName("sndbuf")] int SndBuf,
+    [property: JsonPropertyName("rcvbuf")] int RcvBuf,
+    [property: JsonPropertyName("congestion")] string Congestion,
+    [property: JsonPropertyName("snd_cwnd")] uint SndCwnd,
+    [property: JsonPropertyName("local_port")] int LocalPort,
+    [property: JsonPropertyName("remote_port")] int RemotePort,
+    [property: JsonPropertyName("tos")] int? Tos,
+    [property: JsonPropertyName("tclass")] int? TClass);
+
+/// <summary>A loopback connection: the connecting client and the accepted server socket.</summary>
+internal sealed record ConnectionView(
+    [property: JsonPropertyName("port")] int Port,
+    [property: JsonPropertyName("client")] SocketView Client,
+    [property: JsonPropertyName("client_after")] SocketView ClientAfter,
+    [property: JsonPropertyName("server")] SocketView Server);
+
+/// <summary>
+/// Runs traffic.py in its own process, moved into <paramref name="cgroup"/> before it creates any socket
+/// (a socket belongs to the cgroup of the process that creates it). Dispose kills it if still running.
+/// </summary>
+internal sealed class Traffic : IDisposable
+{
+    private readonly Process _process;
+
+    private Traffic(Process process, IReadOnlyList<ConnectionView> connections)
+    {
+        _process = process;
+        Connections = connections;
+    }
+
+    public IReadOnlyList<ConnectionView> Connections { get; }
+
+    /// <summary>Starts the script in the cgroup and returns once it printed its connections.</summary>
+    public static Traffic Start(Cgroup cgroup, string arguments)
+    {
+        string script = Path.Combine(AppContext.BaseDirectory, "traffic.py");
+        var start = new ProcessStartInfo("python3", $"{script} {arguments}")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start python3");
+        try
+        {
+            cgroup.AddProcess(process.Id);
+            process.StandardInput.WriteLine("go");
+            process.StandardInput.Flush();
+            var line = process.StandardOutput.ReadLineAsync();
+            if (!line.Wait(TimeSpan.FromSeconds(30)) || line.Result is null)
+                throw new InvalidOperationException($"traffic.py {arguments} printed nothing: {Drain(process)}");
+            var connections = JsonSerializer.Deserialize<List<ConnectionView>>(line.Result)!;
+            return new Traffic(process, connections);
+        }
+        catch
+        {
+            Kill(process);
+            throw;
+        }
+    }
+
+    /// <summary>Runs the script to completion (it closes its sockets) and returns the connections.</summary>
+    public static IReadOnlyList<ConnectionView> Run(Cgroup cgroup, string arguments)
+    {
+        using var traffic = Start(cgroup, arguments);
+        traffic.Finish();
+        return traffic.Connections;
+    }
+
+    /// <summary>Lets a <c>--hold</c> run close its sockets and waits for the process to exit with 0.</summary>
+    public void Finish()
+    {
+        _process.StandardInput.WriteLine("close");
+        _process.StandardInput.Close();
+        if (!_process.WaitForExit(TimeSpan.FromSeconds(30))) throw new TimeoutException("traffic.py did not exit");
+        if (_process.ExitCode != 0)
+            throw new InvalidOperationException($"traffic.py exited with {_process.ExitCode.ToString(CultureInfo.InvariantCulture)}: {_process.StandardError.ReadToEnd()}");
+    }
+
+    private static string Drain(Process process)
+    {
+        try
+        {
+            if (!process.HasExited) process.Kill();
+            process.WaitForExit(5000);
+            return process.StandardError.ReadToEnd();
+        }
+        catch (InvalidOperationException)
+        {
+            return "";
+        }
+    }
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            process.WaitForExit(5000);
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        process.Dispose();
+    }
+
+    public void Dispose() => Kill(_process);
+}
+
+/// <summary>A temporary child cgroup with one program attached; everything is removed on dispose.</summary>
+internal sealed class Attached : IDisposable
+{
+    public Attached(SockOps.Emit.ProgramImage image)
+    {
+        Cgroup = Cgroup.CreateTemporary(prefix: "sockops-programs");
+        try
+        {
+            Program = Hosting.SockOpsHost.Load(image);
+            Program.AttachTo(Cgroup);
+        }
+        catch
+        {
+            Program?.Dispose();
+            Cgroup.Dispose();
+            throw;
+        }
+    }
+
+    public Cgroup Cgroup { get; }
+
+    public Hosting.LoadedSockOpsProgram Program { get; }
+
+    public IReadOnlyList<ConnectionView> Run(string arguments) => Traffic.Run(Cgroup, arguments);
+
+    public void Dispose()
+    {
+        Program.Dispose();
+        Cgroup.Dispose();
+    }
+}
