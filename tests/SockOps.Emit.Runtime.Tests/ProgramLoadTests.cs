@@ -167,6 +167,9 @@ public class ProgramLoadTests
             Assert.Equal(id, reopened.Info.Id);
             Assert.Equal(ProgramType.SockOps, reopened.Type);
             Assert.Equal("pinned_prog", reopened.Name);
+            var wrongKind = Assert.Throws<InvalidDataException>(() => BpfMap.OpenPinned(path));
+            Assert.Contains("not a BPF map", wrongKind.Message, StringComparison.Ordinal);
+            Assert.Throws<InvalidDataException>(() => CgroupAttachment.OpenPinnedLink(path));
         }
         finally
         {
