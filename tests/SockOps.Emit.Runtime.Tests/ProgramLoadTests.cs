@@ -6,13 +6,7 @@ namespace SockOps.Emit.Runtime.Tests;
 
 public class ProgramLoadTests
 {
-    internal static ProgramLoadOptions SockOpsProgram(string name, params Instruction[] code) => new()
-    {
-        Type = ProgramType.SockOps,
-        ExpectedAttachType = AttachType.CgroupSockOps,
-        Name = name,
-        Instructions = code,
-    };
+    internal static ProgramLoadOptions SockOpsProgram(string name, params Instruction[] code) => ProgramLoadOptions.ForSockOps(name, code);
 
     [Fact]
     public void Minimal_sock_ops_program_loads_and_reports_its_info()
