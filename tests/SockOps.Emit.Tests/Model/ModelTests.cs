@@ -216,3 +216,25 @@ public class ByteOrderTests
         Assert.Equal(55601u, SockOpsContext.LocalPort.ByteOrder.Decode(55601));
     }
 }
+
+public class NamedAccessorTests
+{
+    [Fact]
+    public void Tcp_sock_accessors_name_their_fields()
+    {
+        foreach (var property in typeof(BpfTcpSock).GetProperties().Where(p => p.PropertyType == typeof(StructField)))
+        {
+            var field = (StructField)property.GetValue(null)!;
+            Assert.Equal(property.Name, BtfGolden.Pascal(field.Name.ToUpperInvariant()));
+        }
+        Assert.Equal(26, typeof(BpfTcpSock).GetProperties().Count(p => p.PropertyType == typeof(StructField)));
+    }
+
+    [Fact]
+    public void Ctx_accessors_cover_every_member()
+    {
+        var accessors = typeof(SockOpsContext).GetProperties().Where(p => p.PropertyType == typeof(SockOpsContextField))
+            .Select(p => (SockOpsContextField)p.GetValue(null)!).ToList();
+        Assert.Equal(SockOpsContext.Fields.Select(f => f.Name).Order(StringComparer.Ordinal), accessors.Select(f => f.Name).Order(StringComparer.Ordinal));
+    }
+}
