@@ -12,9 +12,9 @@ namespace SockOps.Emit.Tests.Kernel;
 /// </summary>
 public class HelperMapTypeKernelTests
 {
-    private sealed record MapShape(MapType Type, int KeySize, int ValueSize, int MaxEntries, uint Flags = 0);
+    internal sealed record MapShape(MapType Type, int KeySize, int ValueSize, int MaxEntries, uint Flags = 0);
 
-    private static readonly MapShape[] Creatable =
+    internal static readonly MapShape[] Creatable =
     [
         new(MapType.Hash, 4, 8, 16), new(MapType.Array, 4, 8, 1), new(MapType.ProgramArray, 4, 4, 1), new(MapType.PerfEventArray, 4, 4, 2),
         new(MapType.PercpuHash, 4, 8, 16), new(MapType.PercpuArray, 4, 8, 1), new(MapType.LruHash, 4, 8, 16), new(MapType.LruPercpuHash, 4, 8, 16),
@@ -23,19 +23,19 @@ public class HelperMapTypeKernelTests
         new(MapType.BloomFilter, 0, 8, 16),
     ];
 
-    private static readonly HashSet<HelperArgumentKind> Buildable =
+    internal static readonly HashSet<HelperArgumentKind> Buildable =
     [
         HelperArgumentKind.Context, HelperArgumentKind.MapPointer, HelperArgumentKind.MapKey, HelperArgumentKind.MapValue,
         HelperArgumentKind.MapValueOrNull, HelperArgumentKind.UninitializedMapValue, HelperArgumentKind.ReadOnlyMemory,
         HelperArgumentKind.UninitializedMemory, HelperArgumentKind.ConstSize, HelperArgumentKind.ConstSizeOrZero,
         HelperArgumentKind.ConstAllocSizeOrZero, HelperArgumentKind.Anything, HelperArgumentKind.BtfIdSockCommon,
-        HelperArgumentKind.SockCommon, HelperArgumentKind.BtfIdOrNull,
+        HelperArgumentKind.SockCommon, HelperArgumentKind.BtfIdOrNull, HelperArgumentKind.ContextOrNull, HelperArgumentKind.WritableMemory, HelperArgumentKind.Unchecked,
     ];
 
     private const short BufferOffset = -64;
 
     /// <summary>r6 = ctx; 64 zeroed stack bytes; r7 = sk (NULL-checked); args; call; release a ringbuf reservation; return 1.</summary>
-    private static List<Instruction> CallWithMap(HelperDescriptor helper, int mapFd)
+    internal static List<Instruction> CallWithMap(HelperDescriptor helper, int mapFd)
     {
         var body = new List<Instruction> { Mov64Reg(6, 1) };
         for (short off = -8; off >= BufferOffset; off -= 8) body.Add(St(8, 10, off, 0));
@@ -47,10 +47,10 @@ public class HelperMapTypeKernelTests
             int reg = a + 1;
             switch (helper.Arguments[a].Kind)
             {
-                case HelperArgumentKind.Context: body.Add(Mov64Reg(reg, 6)); break;
+                case HelperArgumentKind.Context or HelperArgumentKind.ContextOrNull: body.Add(Mov64Reg(reg, 6)); break;
                 case HelperArgumentKind.MapPointer: body.Add(Instruction.LoadImmediate64(Register.FromIndex(reg), mapFd, PseudoSource.MapFd)); break;
                 case HelperArgumentKind.SockCommon or HelperArgumentKind.BtfIdSockCommon: body.Add(Mov64Reg(reg, 7)); break;
-                case HelperArgumentKind.MapValueOrNull or HelperArgumentKind.BtfIdOrNull or HelperArgumentKind.Anything: body.Add(Mov64(reg, 0)); break;
+                case HelperArgumentKind.MapValueOrNull or HelperArgumentKind.BtfIdOrNull or HelperArgumentKind.Anything or HelperArgumentKind.Unchecked: body.Add(Mov64(reg, 0)); break;
                 case HelperArgumentKind.ConstSize or HelperArgumentKind.ConstSizeOrZero or HelperArgumentKind.ConstAllocSizeOrZero: body.Add(Mov64(reg, 8)); break;
                 default: // pointers to the zeroed stack buffer
                     body.Add(Mov64Reg(reg, 10));
