@@ -37,11 +37,11 @@ public class HelperArgumentKernelTests
         var shape = mapArgument is null ? null : HelperMapTypeKernelTests.Creatable.FirstOrDefault(s => mapArgument.AcceptedMapTypes.Contains(s.Type));
         if (mapArgument is not null && shape is null)
         {
-            // Map types that need BTF (sk_storage, cgroup/task storage, …): covered by the negative map-type test only.
+            // Map types that need kernel BTF ids (task/cgroup-v2 storage): covered by the negative map-type test only.
             Assert.DoesNotContain(mapArgument.AcceptedMapTypes, t => HelperMapTypeKernelTests.Creatable.Any(s => s.Type == t));
             return;
         }
-        using var map = shape is null ? null : RawBpf.CreateMap(shape.Type, shape.KeySize, shape.ValueSize, shape.MaxEntries, shape.Flags);
+        using var map = shape?.Create();
         var result = RawBpf.LoadSockOps(HelperMapTypeKernelTests.CallWithMap(helper, map is null ? 0 : (int)map.DangerousGetHandle()));
         if (helper.MightSleep)
             Assert.Contains("helper call might sleep in a non-sleepable prog", result.Log, StringComparison.Ordinal); // refused by design, after the argument-independent checks

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using SockOps.Emit.Assembler;
 using SockOps.Emit.TestSupport;
@@ -7,12 +8,20 @@ namespace SockOps.Emit.Tests.Kernel;
 
 /// <summary>
 /// Proves the map types listed on helper map arguments (reference §2.2): for every helper with a map
-/// argument and every map type this test can create without BTF, a well-formed call loads if and only
+/// argument and every map type this test can create (19; sk_storage with a one-type BTF), a well-formed call loads if and only
 /// if the model lists the type.
 /// </summary>
 public class HelperMapTypeKernelTests
 {
-    internal sealed record MapShape(MapType Type, int KeySize, int ValueSize, int MaxEntries, uint Flags = 0);
+    internal sealed record MapShape(MapType Type, int KeySize, int ValueSize, int MaxEntries, uint Flags = 0, bool NeedsBtf = false)
+    {
+        /// <summary>Creates the map (with a one-type BTF when it needs one); the caller disposes it.</summary>
+        public SafeHandle Create()
+        {
+            using var btf = NeedsBtf ? RawBpf.LoadIntBtf() : null;
+            return RawBpf.CreateMap(Type, KeySize, ValueSize, MaxEntries, Flags, btf);
+        }
+    }
 
     internal static readonly MapShape[] Creatable =
     [
@@ -20,7 +29,8 @@ public class HelperMapTypeKernelTests
         new(MapType.PercpuHash, 4, 8, 16), new(MapType.PercpuArray, 4, 8, 1), new(MapType.LruHash, 4, 8, 16), new(MapType.LruPercpuHash, 4, 8, 16),
         new(MapType.LpmTrie, 8, 8, 16, Flags: 1 /* BPF_F_NO_PREALLOC */), new(MapType.CgroupArray, 4, 4, 1), new(MapType.SockMap, 4, 4, 1),
         new(MapType.SockHash, 4, 4, 1), new(MapType.Queue, 0, 8, 16), new(MapType.Stack, 0, 8, 16), new(MapType.RingBuf, 0, 0, 4096),
-        new(MapType.BloomFilter, 0, 8, 16),
+        new(MapType.BloomFilter, 0, 8, 16), new(MapType.CgroupStorage, 8, 8, 0), new(MapType.PercpuCgroupStorage, 8, 8, 0),
+        new(MapType.SkStorage, 4, 4, 0, Flags: 1 /* BPF_F_NO_PREALLOC */, NeedsBtf: true),
     ];
 
     internal static readonly HashSet<HelperArgumentKind> Buildable =
@@ -97,7 +107,7 @@ public class HelperMapTypeKernelTests
         var wrong = new StringBuilder();
         foreach (var shape in Creatable)
         {
-            using var map = RawBpf.CreateMap(shape.Type, shape.KeySize, shape.ValueSize, shape.MaxEntries, shape.Flags);
+            using var map = shape.Create();
             var result = RawBpf.LoadSockOps(CallWithMap(helper, (int)map.DangerousGetHandle()));
             if (result.Accepted != accepted.Contains(shape.Type))
                 wrong.Append($"{helper.Name} with {shape.Type}: kernel {result}, model {(accepted.Contains(shape.Type) ? "lists it" : "does not list it")}\n");
