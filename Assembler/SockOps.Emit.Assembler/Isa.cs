@@ -32,6 +32,7 @@ namespace SockOps.Emit.Assembler;
 /// (only the offset of <c>exit</c>), the RFC wins: such an instruction is reported as not encodable.
 /// </para>
 /// </remarks>
+[System.Runtime.CompilerServices.SkipLocalsInit]
 public static class Isa
 {
     /// <summary>The atomic immediate flag that makes an operation return the old value.</summary>
