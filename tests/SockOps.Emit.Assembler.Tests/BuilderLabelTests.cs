@@ -264,6 +264,10 @@ public class BuilderLabelTests
         Assert.Equal(first, b.Encode().ToBytes());
         b.Clear();
         Assert.Equal(0, b.Count);
+        var fresh = b.CreateLabel(); // has the same number as l, but l is from before Clear()
+        Assert.Equal(l.Id, fresh.Id);
         Assert.Throws<ArgumentException>(() => b.MarkLabel(l));
+        b.Jump(fresh).MarkLabel(fresh).Exit();
+        Assert.Equal(first, b.Encode().ToBytes());
     }
 }
