@@ -48,7 +48,7 @@ public sealed partial class InstructionBuilder : IDisposable
 
     /// <summary>Creates a builder.</summary>
     /// <param name="capacity">Expected number of instructions (the buffer grows as needed).</param>
-    public InstructionBuilder(int capacity = 64)
+    public InstructionBuilder(int capacity = 256)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(capacity);
         _instructions = ArrayPool<Instruction>.Shared.Rent(Math.Max(capacity, 16));
