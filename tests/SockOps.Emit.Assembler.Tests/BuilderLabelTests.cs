@@ -177,6 +177,12 @@ public class BuilderLabelTests
         Assert.Contains("cpu v4", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(5)]
+    public void Cpu_versions_outside_1_to_4_are_refused(int version) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new EncodeOptions { CpuVersion = version });
+
     private static readonly EncodeOptions LongJumps = new() { AllowLongJumps = true, CpuVersion = 4 };
 
     [Fact]
