@@ -177,6 +177,12 @@ public class BuilderLabelTests
         Assert.Contains("cpu v4", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(5)]
+    public void Cpu_versions_outside_1_to_4_are_refused(int version) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new EncodeOptions { CpuVersion = version });
+
     private static readonly EncodeOptions LongJumps = new() { AllowLongJumps = true, CpuVersion = 4 };
 
     [Fact]
@@ -264,6 +270,10 @@ public class BuilderLabelTests
         Assert.Equal(first, b.Encode().ToBytes());
         b.Clear();
         Assert.Equal(0, b.Count);
+        var fresh = b.CreateLabel(); // has the same number as l, but l is from before Clear()
+        Assert.Equal(l.Id, fresh.Id);
         Assert.Throws<ArgumentException>(() => b.MarkLabel(l));
+        b.Jump(fresh).MarkLabel(fresh).Exit();
+        Assert.Equal(first, b.Encode().ToBytes());
     }
 }
