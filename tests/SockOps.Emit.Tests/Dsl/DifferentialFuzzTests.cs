@@ -177,6 +177,7 @@ public class DifferentialFuzzTests(ITestOutputHelper output)
                 refusedRules[e.Rule] = refusedRules.GetValueOrDefault(e.Rule) + 1;
                 return;
             }
+            DslKernel.AssertLintClean(image);
             try
             {
                 using var loaded = DslKernel.Load(image);

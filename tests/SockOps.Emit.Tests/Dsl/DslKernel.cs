@@ -98,6 +98,14 @@ internal static class DslKernel
     private static uint AddType(BtfBuilder builder, Type type) =>
         (uint)typeof(BtfBuilder).GetMethod(nameof(BtfBuilder.AddType))!.MakeGenericMethod(type).Invoke(builder, null)!;
 
+    /// <summary>The raw-stream linter (the Emitter's static checker) finds nothing in DSL output.</summary>
+    public static void AssertLintClean(ProgramImage image)
+    {
+        var findings = SockOps.Emit.Lint.InstructionLinter.Lint(image.Instructions,
+            new SockOps.Emit.Lint.LintOptions { IsGplLicense = image.License == "GPL" });
+        Assert.True(findings.Count == 0, string.Join("\n", findings) + "\n" + Listing(image));
+    }
+
     /// <summary>The listing used by snapshots: slot, llvm syntax, hex bytes, C# line.</summary>
     public static string Listing(ProgramImage image)
     {
@@ -128,6 +136,7 @@ internal static class DslKernel
     public static void VerifyAndLoad(ProgramImage image, string snapshotName, [System.Runtime.CompilerServices.CallerFilePath] string callerFile = "")
     {
         Snapshot.Verify(Listing(image), snapshotName, callerFile);
+        AssertLintClean(image);
         KernelGate.Require();
         using var loaded = Load(image);
         Assert.True(loaded.Program.Info.Id > 0);
