@@ -20,7 +20,13 @@ public sealed partial class SockOpsBuilder
         if (Helpers.WhyRefused(helper, KernelNumbers.IsGplCompatible(License), Capabilities) is { } refused)
             throw new EmitException(EmitRule.HelperNotAllowed, loc, $"{refused} (license \"{License}\", capabilities {Capabilities}).");
         var regs = new int[args.Length];
-        for (int i = 0; i < args.Length; i++)
+        // Computed scalars first (they may read the ctx through r1), then the cheap operands (constants,
+        // stack addresses, map pointers) right before the call, so that each can be built in its argument
+        // register. The operands are pure, so the order does not change the meaning.
+        var order = Enumerable.Range(0, args.Length)
+            .OrderBy(i => args[i] is ScalarArg { Value: not ConstExpr } ? 0 : args[i] is PointerArg or CtxArg ? 1 : 2)
+            .ToArray();
+        foreach (int i in order)
         {
             switch (args[i])
             {

@@ -26,7 +26,7 @@ internal static class DslKernel
     }
 
     /// <summary>Loads the image; throws the runtime's VerifierException if the kernel refuses it.</summary>
-    public static Loaded Load(ProgramImage image)
+    public static Loaded Load(ProgramImage image, bool debugInfo = false, VerifierLogLevel logLevel = VerifierLogLevel.None)
     {
         var owned = new List<IDisposable>();
         var maps = new Dictionary<string, BpfMap>(StringComparer.Ordinal);
@@ -38,6 +38,9 @@ internal static class DslKernel
                 owned.Add(map);
                 maps[declaration.Name] = map;
             }
+            ProgramDebugInfo? debug = debugInfo ? image.CreateDebugInfo() : null;
+            LoadedBtf? btf = debug is null ? null : LoadedBtf.Load(debug.Btf.Span);
+            if (btf is not null) owned.Add(btf);
             var program = BpfProgram.Load(new ProgramLoadOptions
             {
                 Type = ProgramType.SockOps,
@@ -47,6 +50,10 @@ internal static class DslKernel
                 Instructions = image.Instructions,
                 MapReferences = image.MapReferences,
                 Maps = maps,
+                Btf = btf,
+                FuncInfo = debug?.FuncInfo ?? [],
+                LineInfo = debug?.LineInfo ?? [],
+                LogLevel = logLevel,
             });
             return new Loaded(program, owned, maps);
         }
