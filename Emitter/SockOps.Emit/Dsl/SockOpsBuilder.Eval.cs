@@ -270,9 +270,16 @@ public sealed partial class SockOpsBuilder
 
     // ---------------------------------------------------------------- memory
 
+    private void CheckOwner(Variable v, SourceLocation loc)
+    {
+        if (!ReferenceEquals(v.Owner, this))
+            throw new EmitException(EmitRule.Usage, loc, $"'{v.Name}' belongs to another program; DSL values cannot cross programs.");
+    }
+
     private (int Base, short Offset) Address(LoadExpr l, SourceLocation loc)
     {
         var m = l.Memory;
+        if (m.Pointer is { } pointer) CheckOwner(pointer, loc);
         if (m.ScopeId != 0 && !_activeScopes.Contains(m.ScopeId))
             throw new EmitException(EmitRule.NullCheck, loc,
                 $"{m.Description} is used outside the null check that produced it; the kernel only allows it inside that branch.");
@@ -297,6 +304,7 @@ public sealed partial class SockOpsBuilder
 
     private void CheckReadable(Variable v, SourceLocation loc)
     {
+        CheckOwner(v, loc);
         if (v.ScopeId != 0 && !_activeScopes.Contains(v.ScopeId))
             throw new EmitException(EmitRule.NullCheck, loc, $"'{v.Name}' is used outside the scope that produced it.");
         if (!_path.Assigned.Contains(v))
@@ -312,6 +320,7 @@ public sealed partial class SockOpsBuilder
         switch (target)
         {
             case VarExpr { Variable.IsLocal: true } v:
+                CheckOwner(v.Variable, loc);
                 EvalInto(v.Variable.Register, Fold.Convert(value, v.Type), loc);
                 _path.Assigned.Add(v.Variable);
                 return;

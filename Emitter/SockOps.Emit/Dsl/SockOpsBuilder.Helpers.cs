@@ -55,6 +55,7 @@ public sealed partial class SockOpsBuilder
         Emit(new IrInst { Kind = IrKind.Call, Imm = helper, ArgCount = args.Length, Location = loc });
         var result = new Variable(NewRegister(), resultType, KernelNumbers.HelperName(helper), false)
         {
+            Owner = this,
             DirtyUpper = !resultType.Is64(),
             Pointer = resultPointer,
         };

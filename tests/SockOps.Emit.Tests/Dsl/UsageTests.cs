@@ -86,3 +86,24 @@ public class UsageTests
         Assert.Equal(2, image.Slots);
     }
 }
+
+public class CrossProgramTests
+{
+    [Fact]
+    public void A_value_of_one_program_cannot_be_used_in_another()
+    {
+        var e = Assert.Throws<EmitException>(() => SockOpsProgram.Build("outer", outer =>
+        {
+            var x = outer.Local("x", 1);
+            SockOpsProgram.Build("inner", inner => { inner.Context.Reply.Set(x); inner.Return(1); });
+        }));
+        Assert.Equal(EmitRule.Usage, e.Rule);
+        Assert.Contains("another program", e.Message, StringComparison.Ordinal);
+        var e2 = Assert.Throws<EmitException>(() => SockOpsProgram.Build("outer2", outer =>
+        {
+            var x = outer.Local("x", 1);
+            SockOpsProgram.Build("inner2", inner => { x.Set(2); inner.Return(1); });
+        }));
+        Assert.Equal(EmitRule.Usage, e2.Rule);
+    }
+}
