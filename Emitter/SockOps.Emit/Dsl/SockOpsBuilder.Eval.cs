@@ -283,6 +283,9 @@ public sealed partial class SockOpsBuilder
         if (m.ScopeId != 0 && !_activeScopes.Contains(m.ScopeId))
             throw new EmitException(EmitRule.NullCheck, loc,
                 $"{m.Description} is used outside the null check that produced it; the kernel only allows it inside that branch.");
+        if (m.Kind == PointerKind.Packet && _path.InvalidPackets.Contains(m.ScopeId))
+            throw new EmitException(EmitRule.PacketBounds, loc,
+                "Packet pointers are invalid after bpf_store_hdr_opt on this path (the helper may change the packet); check the bounds again with IfPacketHas.");
         if (l.Offset < 0 || l.Offset + SizeOf(l.Size) > m.Size)
             throw new EmitException(m.Kind == PointerKind.Packet ? EmitRule.PacketBounds : EmitRule.HelperArgument, loc,
                 $"Access to {l.Field} at offset {l.Offset} size {SizeOf(l.Size)} is outside {m.Description} ({m.Size} bytes).");

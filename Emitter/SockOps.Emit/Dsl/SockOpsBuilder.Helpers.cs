@@ -356,8 +356,14 @@ public sealed partial class SockOpsBuilder
     /// <summary><c>bpf_store_hdr_opt(skops, option, sizeof option, flags)</c> (in WRITE_HDR_OPT_CB).</summary>
     public I32 StoreHdrOpt<T>(StackRef<T> option, U64 flags, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
         where T : unmanaged =>
-        Statement(loc => Call(KernelNumbers.StoreHdrOpt, loc, Ty.I32, PointerKind.None, new CtxArg(), StackObject(option, -1, "The option", loc),
-            new ScalarArg(Fold.Const(Ty.U64, option.Size)), new ScalarArg(flags.Expr)), At(file, line, member));
+        Statement(loc =>
+        {
+            var v = Call(KernelNumbers.StoreHdrOpt, loc, Ty.I32, PointerKind.None, new CtxArg(), StackObject(option, -1, "The option", loc),
+                new ScalarArg(Fold.Const(Ty.U64, option.Size)), new ScalarArg(flags.Expr));
+            // The kernel counts store_hdr_opt among the helpers that change packet data: every packet pointer dies.
+            _path.InvalidPackets.UnionWith(_packetScopes);
+            return v;
+        }, At(file, line, member));
 
     /// <summary><c>bpf_reserve_hdr_opt(skops, length, flags)</c> (in HDR_OPT_LEN_CB).</summary>
     public I32 ReserveHdrOpt(U32 length, U64 flags, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>

@@ -318,8 +318,8 @@ public sealed partial class SockOpsBuilder
         var memory = new MemoryBase { Kind = PointerKind.Packet, Pointer = data, Size = length, ScopeId = scope, Description = $"the packet (checked for {length} bytes)" };
         var packet = new PacketRef(memory);
         Branches(() => then(packet), @else, elseLabel, loc,
-            beforeThen: () => _activeScopes.Add(scope),
-            afterThen: () => _activeScopes.Remove(scope));
+            beforeThen: () => { _activeScopes.Add(scope); _packetScopes.Add(scope); },
+            afterThen: () => { _activeScopes.Remove(scope); _packetScopes.Remove(scope); });
     }
 
     private void EmitPacketCheck(PacketCond pc, int label, bool jumpWhenInside, SourceLocation loc)
