@@ -11,7 +11,7 @@ namespace SockOps.Emit.Tests.Dsl;
 /// </summary>
 public class DifferentialFuzzTests(ITestOutputHelper output)
 {
-    private sealed class RandomProgram(Random random, SockOpsBuilder b, Map<uint, ulong> array)
+    private sealed class RandomProgram(Random random, SockOpsBuilder b, Map<uint, ulong> array, Map<NoData, NoData> ring)
     {
         private readonly List<U32> _u32 = [];
         private readonly List<I32> _i32 = [];
@@ -45,7 +45,7 @@ public class DifferentialFuzzTests(ITestOutputHelper output)
         private void Statement(bool last)
         {
             _ = last;
-            int kind = _depth >= 3 ? Next(5) : Next(14);
+            int kind = _depth >= 3 ? Next(5) : Next(17);
             switch (kind)
             {
                 case 0: _u32[Next(_u32.Count)].Set(U32Expr(3)); break;
@@ -81,6 +81,33 @@ public class DifferentialFuzzTests(ITestOutputHelper output)
                     }));
                     break;
                 case 12: b.MapUpdate(array, U32Expr(1) & 15, U64Expr(2)); break;
+                case 14:
+                    Nested(() =>
+                    {
+                        int length = 1 + Next(40);
+                        b.IfPacketHas(length, p =>
+                        {
+                            int offset = Next(length);
+                            _u32[Next(_u32.Count)].Set(p.ReadU8(offset) + (offset + 2 <= length ? p.ReadU16(offset) : 0u));
+                            if (Next(3) == 0)
+                            {
+                                var option = b.StackStruct<ulong>();
+                                option.U8(0).Set(254);
+                                option.U8(1).Set(8);
+                                b.If(Cond(1), () => b.StoreHdrOpt(option, 0));
+                            }
+                            if (Next(2) == 0) b.Context.SkTxHash.Set(p.ReadU8(Next(length)));
+                        });
+                    });
+                    break;
+                case 15:
+                    Nested(() => b.IfNotNull(b.RingBufReserve<ulong>(ring), record =>
+                    {
+                        record.U64().Set(U64Expr(2));
+                        b.If(Cond(1), () => b.RingBufSubmit(record), @else: () => b.RingBufDiscard(record));
+                    }));
+                    break;
+                case 16: b.ReserveHdrOpt(U32Expr(1) & 15, 0); break;
                 default: Nested(() => b.For(0, 1 + Next(3), _ => Statement(last: false))); break;
             }
         }
@@ -154,7 +181,8 @@ public class DifferentialFuzzTests(ITestOutputHelper output)
     private static ProgramImage Generate(int seed) => SockOpsProgram.Build("fuzz", b =>
     {
         var array = b.Map<uint, ulong>("array", MapKind.Array, 16);
-        new RandomProgram(new Random(seed), b, array).Body();
+        var ring = b.RingBuf("ring", 4096);
+        new RandomProgram(new Random(seed), b, array, ring).Body();
     });
 
     [Fact]
