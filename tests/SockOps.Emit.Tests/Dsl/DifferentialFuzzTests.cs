@@ -11,7 +11,7 @@ namespace SockOps.Emit.Tests.Dsl;
 /// </summary>
 public class DifferentialFuzzTests(ITestOutputHelper output)
 {
-    private sealed class RandomProgram(Random random, SockOpsBuilder b, Map<uint, ulong> array, Map<NoData, NoData> ring)
+    private sealed class RandomProgram(Random random, SockOpsBuilder b, Map<uint, ulong> array, Map<NoData, NoData> ring, Map<int, ulong> storage)
     {
         private readonly List<U32> _u32 = [];
         private readonly List<I32> _i32 = [];
@@ -30,7 +30,7 @@ public class DifferentialFuzzTests(ITestOutputHelper output)
 
         public void Body()
         {
-            for (int i = 0, n = 1 + Next(3); i < n; i++) _u32.Add(b.Local("u" + i, U32Expr(1)));
+            for (int i = 0, n = 1 + Next(6); i < n; i++) _u32.Add(b.Local("u" + i, U32Expr(1)));
             for (int i = 0, n = 1 + Next(2); i < n; i++) _i32.Add(b.Local("i" + i, I32Expr(1)));
             _u64.Add(b.Local("q", U64Expr(1)));
             Block(3 + Next(5));
@@ -45,7 +45,7 @@ public class DifferentialFuzzTests(ITestOutputHelper output)
         private void Statement(bool last)
         {
             _ = last;
-            int kind = _depth >= 3 ? Next(5) : Next(17);
+            int kind = _depth >= 3 ? Next(5) : Next(20);
             switch (kind)
             {
                 case 0: _u32[Next(_u32.Count)].Set(U32Expr(3)); break;
@@ -108,6 +108,18 @@ public class DifferentialFuzzTests(ITestOutputHelper output)
                     }));
                     break;
                 case 16: b.ReserveHdrOpt(U32Expr(1) & 15, 0); break;
+                case 17:
+                    Nested(() => b.IfNotNull(b.Context.Sk, sk =>
+                        b.IfNotNull(b.SkStorageGet(storage, sk, Next(2) == 0 ? SkStorageGetFlags.Create : SkStorageGetFlags.None),
+                            v => b.If(Cond(1), () => v.U64().Set(v.U64() + U64Expr(1)), @else: () => _u64[0].Set(v.U64())))));
+                    break;
+                case 18:
+                {
+                    var rc = b.GetSockOpt((int)SocketOptionLevel.Tcp, (int)TcpOption.NoDelay, out var value);
+                    _i32[Next(_i32.Count)].Set(rc + value);
+                    break;
+                }
+                case 19: _i32[Next(_i32.Count)].Set(b.SetSockOpt(TcpOption.Congestion, Next(2) == 0 ? "cubic" : "reno")); break;
                 default: Nested(() => b.For(0, 1 + Next(3), _ => Statement(last: false))); break;
             }
         }
@@ -182,7 +194,8 @@ public class DifferentialFuzzTests(ITestOutputHelper output)
     {
         var array = b.Map<uint, ulong>("array", MapKind.Array, 16);
         var ring = b.RingBuf("ring", 4096);
-        new RandomProgram(new Random(seed), b, array, ring).Body();
+        var storage = b.Map<int, ulong>("storage", MapKind.SkStorage, 0, MapFlags.NoPrealloc);
+        new RandomProgram(new Random(seed), b, array, ring, storage).Body();
     });
 
     [Fact]
