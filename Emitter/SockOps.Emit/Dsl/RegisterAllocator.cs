@@ -33,7 +33,7 @@ internal static class RegisterAllocator
 
     private static bool Has(ulong[] set, int r) => (set[r >> 6] & (1UL << (r & 63))) != 0;
 
-    private static (int[] Colors, int Spill) TryColor(List<IrInst> code, int n, ulong[][] liveOut)
+    private static (int[] Colors, int Spill) TryColor(List<IrInst> code, int n, LiveSets liveOut)
     {
         int words = (n + 63) / 64;
         // Interference as a bit matrix (n is small: a few hundred registers at most for real programs).
@@ -126,7 +126,7 @@ internal static class RegisterAllocator
     }
 
     /// <summary>Removes side-effect-free instructions whose results are never read (e.g. a dead initial value).</summary>
-    private static ulong[][] RemoveDeadCode(List<IrInst> code, int n)
+    private static LiveSets RemoveDeadCode(List<IrInst> code, int n)
     {
         var defs = new List<int>();
         while (true)
@@ -141,7 +141,7 @@ internal static class RegisterAllocator
                 insn.Defs(defs);
                 if (defs.Count != 1 || defs[0] < FirstVirtual) continue;
                 int d = defs[0];
-                if ((liveOut[i][d >> 6] & (1UL << (d & 63))) != 0) continue;
+                if (liveOut.Contains(i, d)) continue;
                 code.RemoveAt(i);
                 changed = true;
             }
@@ -149,47 +149,71 @@ internal static class RegisterAllocator
         }
     }
 
+    /// <summary>Bit sets of registers per instruction, in one flat array.</summary>
+    internal sealed class LiveSets(int count, int words)
+    {
+        private readonly ulong[] _data = new ulong[Math.Max(1, count * words)];
+
+        public int Words { get; } = words;
+
+        public Span<ulong> this[int index] => _data.AsSpan(index * Words, Words);
+
+        public bool Contains(int index, int register) => (_data[index * Words + (register >> 6)] & (1UL << (register & 63))) != 0;
+    }
+
     /// <summary>Live-out sets per instruction (backward data flow to a fixed point).</summary>
-    internal static ulong[][] Liveness(List<IrInst> code, int n)
+    internal static LiveSets Liveness(List<IrInst> code, int n)
     {
         int words = (n + 63) / 64;
+        int count = code.Count;
         var labelIndex = new Dictionary<int, int>();
-        for (int i = 0; i < code.Count; i++) if (code[i].Kind == IrKind.Label) labelIndex[code[i].LabelId] = i;
-        var liveIn = new ulong[code.Count][];
-        var liveOut = new ulong[code.Count][];
-        for (int i = 0; i < code.Count; i++) { liveIn[i] = new ulong[words]; liveOut[i] = new ulong[words]; }
-        var uses = new List<int>();
-        var defs = new List<int>();
-        var usesOf = new int[code.Count][];
-        var defsOf = new int[code.Count][];
-        for (int i = 0; i < code.Count; i++)
+        for (int i = 0; i < count; i++) if (code[i].Kind == IrKind.Label) labelIndex[code[i].LabelId] = i;
+        var liveIn = new LiveSets(count, words);
+        var liveOut = new LiveSets(count, words);
+        // Uses and defs of every instruction, flattened: [start[i], start[i + 1]) in one array each.
+        var uses = new List<int>(6);
+        var defs = new List<int>(6);
+        var useStart = new int[count + 1];
+        var defStart = new int[count + 1];
+        var useList = new List<int>(count * 2);
+        var defList = new List<int>(count);
+        var target = new int[count];
+        for (int i = 0; i < count; i++)
         {
-            code[i].Uses(uses); usesOf[i] = [.. uses];
-            code[i].Defs(defs); defsOf[i] = [.. defs];
+            var insn = code[i];
+            insn.Uses(uses);
+            insn.Defs(defs);
+            useStart[i] = useList.Count;
+            defStart[i] = defList.Count;
+            useList.AddRange(uses);
+            defList.AddRange(defs);
+            target[i] = insn.Kind is IrKind.Jump or IrKind.CondJump or IrKind.CondJumpImm ? labelIndex[insn.Target] : -1;
         }
+        useStart[count] = useList.Count;
+        defStart[count] = defList.Count;
         bool changed = true;
-        var scratch = new ulong[words];
+        Span<ulong> scratch = words <= 64 ? stackalloc ulong[words] : new ulong[words];
         while (changed)
         {
             changed = false;
-            for (int i = code.Count - 1; i >= 0; i--)
+            for (int i = count - 1; i >= 0; i--)
             {
-                var insn = code[i];
-                Array.Clear(scratch);
-                bool fallsThrough = insn.Kind is not (IrKind.Jump or IrKind.Exit);
-                if (fallsThrough && i + 1 < code.Count) Or(scratch, liveIn[i + 1]);
-                if (insn.Kind is IrKind.Jump or IrKind.CondJump or IrKind.CondJumpImm) Or(scratch, liveIn[labelIndex[insn.Target]]);
-                if (!Same(scratch, liveOut[i])) { Array.Copy(scratch, liveOut[i], words); changed = true; }
-                foreach (int d in defsOf[i]) scratch[d >> 6] &= ~(1UL << (d & 63));
-                foreach (int u in usesOf[i]) scratch[u >> 6] |= 1UL << (u & 63);
-                if (!Same(scratch, liveIn[i])) { Array.Copy(scratch, liveIn[i], words); changed = true; }
+                var kind = code[i].Kind;
+                scratch.Clear();
+                if (kind is not (IrKind.Jump or IrKind.Exit) && i + 1 < count) Or(scratch, liveIn[i + 1]);
+                if (target[i] >= 0) Or(scratch, liveIn[target[i]]);
+                var outSet = liveOut[i];
+                if (!scratch.SequenceEqual(outSet)) { scratch.CopyTo(outSet); changed = true; }
+                for (int k = defStart[i]; k < defStart[i + 1]; k++) { int d = defList[k]; scratch[d >> 6] &= ~(1UL << (d & 63)); }
+                for (int k = useStart[i]; k < useStart[i + 1]; k++) { int u = useList[k]; scratch[u >> 6] |= 1UL << (u & 63); }
+                var inSet = liveIn[i];
+                if (!scratch.SequenceEqual(inSet)) { scratch.CopyTo(inSet); changed = true; }
             }
         }
         return liveOut;
     }
 
-    private static void Or(ulong[] into, ulong[] from) { for (int i = 0; i < into.Length; i++) into[i] |= from[i]; }
-    private static bool Same(ulong[] a, ulong[] b) { for (int i = 0; i < a.Length; i++) if (a[i] != b[i]) return false; return true; }
+    private static void Or(Span<ulong> into, ReadOnlySpan<ulong> from) { for (int i = 0; i < into.Length; i++) into[i] |= from[i]; }
 
     private static void SpillRegister(List<IrInst> code, int v, ref int registerCount, Func<SourceLocation, short> allocateSpillSlot)
     {
