@@ -114,6 +114,7 @@ internal static class MachineCode
             changed |= RemoveUnreachable(code);
             changed |= RemoveUnusedLabels(code);
             changed |= MergeTails(code, ref nextLabel);
+            changed |= InlineSingleUseExits(code);
             if (!changed) return;
         }
     }
@@ -279,6 +280,39 @@ internal static class MachineCode
                     return true;
                 }
             }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// <c>goto L</c> where L is a short block ending in <c>exit</c> that nothing else reaches (no other jump,
+    /// no fall-through): the block moves to the jump, saving the jump.
+    /// </summary>
+    private static bool InlineSingleUseExits(List<MInst> code)
+    {
+        var references = new Dictionary<int, int>();
+        foreach (var m in code) if (m.IsJump) references[m.Target] = references.GetValueOrDefault(m.Target) + 1;
+        var labels = LabelPositions(code);
+        for (int i = 0; i < code.Count; i++)
+        {
+            var jump = code[i];
+            if (!jump.IsUnconditionalJump || references[jump.Target] != 1) continue;
+            int at = labels[jump.Target];
+            int before = at - 1;
+            while (before >= 0 && code[before].IsLabel) before--;
+            if (before >= 0 && !code[before].EndsFlow) continue;     // something falls into the block
+            int start = FirstInstructionAt(code, at);
+            int end = start;
+            while (end < code.Count && !code[end].IsLabel && !code[end].IsJump && !code[end].IsExit && end - start < 3) end++;
+            if (end >= code.Count || !code[end].IsExit || end - start > 2) continue;
+            // Other labels on the block must not be referenced either.
+            bool otherLabels = false;
+            for (int k = at; k < start; k++) if (code[k].LabelId != jump.Target && references.ContainsKey(code[k].LabelId)) otherLabels = true;
+            if (otherLabels) continue;
+            var copy = code.GetRange(start, end - start + 1).Select(m => new MInst { Insn = m.Insn, MapName = m.MapName, Location = m.Location }).ToList();
+            code.RemoveAt(i);
+            code.InsertRange(i, copy);
+            return true;   // positions changed; the caller's loop runs the passes again (the old block is now unreachable)
         }
         return false;
     }
