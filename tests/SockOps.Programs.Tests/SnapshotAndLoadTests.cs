@@ -32,12 +32,13 @@ public class SnapshotAndLoadTests
     [InlineData("clamp", "printk=true")]
     [InlineData("dump-stats", "printk=true")]
     [InlineData("dump-stats", "ring-buffer=false")]
+    [InlineData("dump-stats", "ring-buffer=false,printk=true")]
     [InlineData("sockmap-adder", "sock-map=true")]
     [InlineData("cong", "ecn=false")]
     public void Variants_snapshot_and_load(string name, string setting)
     {
-        var image = ProgramCatalog.Get(name).Build(CatalogEntry.ParseSettings([setting]));
-        Snapshot.Verify(ProgramText.Listing(image), $"{name}.{setting.Replace('=', '-')}");
+        var image = ProgramCatalog.Get(name).Build(CatalogEntry.ParseSettings(setting.Split(',')));
+        Snapshot.Verify(ProgramText.Listing(image), $"{name}.{setting.Replace('=', '-').Replace(',', '.')}");
         KernelGate.Require();
         using var loaded = SockOpsHost.Load(image);
         Assert.True(loaded.Info.Id > 0);
