@@ -12,5 +12,12 @@ internal static partial class Commands
         yield return Conformance(console);
         yield return Lint(console);
         yield return Ctx(console);
+        yield return List(console);
+        yield return Dump(console);
+        yield return Verify(console);
+        yield return Attach(console);
+        yield return Exec(console);
+        yield return Demo(console);
+        yield return DemoTraffic(console);
     }
 }

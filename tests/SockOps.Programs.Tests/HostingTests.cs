@@ -8,23 +8,32 @@ using SockOps.Programs.Hosting;
 namespace SockOps.Programs.Tests;
 
 /// <summary>SockOpsHost: refusals mapped to the C# line, nothing left behind on failure, attach/detach and typed maps.</summary>
+[Collection(nameof(KernelCollection))]
 public partial class HostingTests
 {
     private static int Here([CallerLineNumber] int line = 0) => line;
 
     /// <summary>Open BPF map and program descriptors of this process (tests in this assembly run one at a time).</summary>
-    private static int BpfObjects() =>
-        Directory.GetFiles("/proc/self/fd").Count(fd =>
+    private static string BpfObjects() =>
+        string.Join(", ", Directory.GetFiles("/proc/self/fd").Select(fd =>
         {
             try
             {
-                return new FileInfo(fd).LinkTarget is string target && (target.StartsWith("anon_inode:bpf-map", StringComparison.Ordinal) || target.StartsWith("anon_inode:bpf-prog", StringComparison.Ordinal));
+                return new FileInfo(fd).LinkTarget is string target && target.StartsWith("anon_inode:bpf", StringComparison.Ordinal)
+                    ? $"{Path.GetFileName(fd)}:{target}:{File.ReadAllText($"/proc/self/fdinfo/{Path.GetFileName(fd)}").Replace('\n', ' ')}" : null;
             }
             catch (IOException)
             {
-                return false;
+                return null;
             }
-        });
+        }).Where(t => t is not null).Order(StringComparer.Ordinal));
+
+    private static void AssertSameObjects(string before)
+    {
+        string after = BpfObjects();
+        if (after != before) File.WriteAllText("/tmp/bpf-objects-diff.txt", $"before: {before}\nafter: {after}\n");
+        Assert.Equal(before, after);
+    }
 
     [Fact]
     public void A_kernel_refusal_names_the_csharp_line_and_leaves_nothing_loaded()
@@ -41,7 +50,7 @@ public partial class HostingTests
             b.Return(1);
         });
         KernelGate.Require();
-        int before = BpfObjects();
+        string before = BpfObjects();
         var error = WithoutPerfmon(() => Record.Exception(() => SockOpsHost.Load(image).Dispose()));
         var refused = Assert.IsType<ProgramRefusedException>(error);
         Assert.Equal(printkLine, refused.Location?.Line);
@@ -49,7 +58,7 @@ public partial class HostingTests
         Assert.Contains(refused.KernelError, refused.Message, StringComparison.Ordinal);
         Assert.Contains("cannot use helper", refused.Log, StringComparison.Ordinal);
         Assert.IsType<VerifierException>(refused.InnerException);
-        Assert.Equal(before, BpfObjects());
+        AssertSameObjects(before);
     }
 
     [Fact]
@@ -62,17 +71,17 @@ public partial class HostingTests
             b.Return(1);
         });
         KernelGate.Require();
-        int before = BpfObjects();
+        string before = BpfObjects();
         var e = Assert.ThrowsAny<BpfException>(() => SockOpsHost.Load(image));
         Assert.Contains("huge_key", e.Message, StringComparison.Ordinal);
-        Assert.Equal(before, BpfObjects());
+        AssertSameObjects(before);
     }
 
     [Fact]
     public void Attach_and_dispose_detach_and_close_everything()
     {
         KernelGate.Require();
-        int before = BpfObjects();
+        string before = BpfObjects();
         using var cgroup = Cgroup.CreateTemporary(prefix: "sockops-programs");
         uint id;
         using (var loaded = SockOpsHost.Load(RttMetrics.Build()))
@@ -88,7 +97,7 @@ public partial class HostingTests
             Assert.Equal([id], cgroup.QueryPrograms(AttachType.CgroupSockOps));
         }
         Assert.Empty(cgroup.QueryPrograms(AttachType.CgroupSockOps));
-        Assert.Equal(before, BpfObjects());
+        AssertSameObjects(before);
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using SockOps.Programs.Hosting;
 namespace SockOps.Programs.Tests;
 
 /// <summary>Every shipped program: its bytecode snapshot (llvm syntax + hex) and the real kernel accepts it.</summary>
+[Collection(nameof(KernelCollection))]
 public class SnapshotAndLoadTests
 {
     public static TheoryData<string> Available => [.. ProgramCatalog.All.Where(e => e.UnavailableReason is null).Select(e => e.Name)];
