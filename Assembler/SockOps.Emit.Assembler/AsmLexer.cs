@@ -131,7 +131,7 @@ internal ref struct AsmLexer
     /// Reads an integer: optional sign, then decimal digits or 0x and hex digits. The value is
     /// exact up to 2^64 in magnitude; callers check the range their field allows.
     /// </summary>
-    public Int128 ReadInteger(string what, out int start, out bool isHex)
+    public AsmNumber ReadInteger(string what, out int start, out bool isHex)
     {
         SkipSpaces();
         start = _pos;
@@ -145,7 +145,7 @@ internal ref struct AsmLexer
     }
 
     /// <summary>Reads the digits of a number whose sign was already consumed at <paramref name="start"/>.</summary>
-    public Int128 ReadMagnitude(string what, int start, bool negative, out bool isHex)
+    public AsmNumber ReadMagnitude(string what, int start, bool negative, out bool isHex)
     {
         int digitsStart = _pos;
         isHex = _pos + 1 < _text.Length && _text[_pos] == '0' && (_text[_pos + 1] is 'x' or 'X');
@@ -173,7 +173,7 @@ internal ref struct AsmLexer
         }
         if (overflow)
             throw ErrorAt(start, $"number {TokenAt(start)} does not fit in 64 bits", TokenAt(start));
-        return negative ? -(Int128)value : (Int128)value;
+        return new AsmNumber(value, negative);
     }
 
     /// <summary>An error "expected X but found 'token'" at the current position.</summary>
@@ -231,5 +231,31 @@ internal ref struct AsmLexer
 
     private static bool IsOperatorChar(char c) => c is '=' or '+' or '-' or '*' or '/' or '%' or '|' or '&' or '^' or '<' or '>' or '!';
 
-    public static string Format(Int128 value) => value.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// An integer as written: a 64-bit magnitude and a sign, so every value from -2^64+1 to 2^64-1 is
+/// exact without wide arithmetic. Fields check their own range with <see cref="InRange"/>.
+/// </summary>
+internal readonly struct AsmNumber
+{
+    public AsmNumber(ulong magnitude, bool negative)
+    {
+        Magnitude = magnitude;
+        Negative = negative && magnitude != 0;
+    }
+
+    public ulong Magnitude { get; }
+
+    public bool Negative { get; }
+
+    /// <summary>Whether <paramref name="min"/> ≤ value ≤ <paramref name="max"/> (with <paramref name="min"/> ≤ 0).</summary>
+    public bool InRange(long min, ulong max) =>
+        Negative ? min < 0 && Magnitude - 1 <= (ulong)(-(min + 1)) : Magnitude <= max;
+
+    /// <summary>The low 64 bits of the value in two's complement.</summary>
+    public ulong Bits => Negative ? unchecked(0 - Magnitude) : Magnitude;
+
+    public override string ToString() =>
+        (Negative ? "-" : "") + Magnitude.ToString(CultureInfo.InvariantCulture);
 }

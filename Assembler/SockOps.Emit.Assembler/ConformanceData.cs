@@ -164,6 +164,15 @@ public sealed class ConformanceDataFile
         return AssembleProgram().ToBytes();
     }
 
+    /// <summary>
+    /// The program as instructions: the assembled <c>-- asm</c> section, or else the decoded
+    /// <c>-- raw</c> bytes.
+    /// </summary>
+    /// <exception cref="AsmSyntaxException">There is no program, or the <c>-- asm</c> section does not assemble.</exception>
+    /// <exception cref="InstructionDecodeException">The <c>-- raw</c> bytes are not valid instructions.</exception>
+    public IReadOnlyList<Instruction> GetProgram() =>
+        AsmText is null && RawProgram is not null ? InstructionDecoder.Decode(GetProgramBytes()) : AssembleProgram().Instructions;
+
     private static string SectionName(ReadOnlySpan<char> name, int line, int column) => name switch
     {
         "asm" => "asm",

@@ -50,12 +50,12 @@ public sealed partial class InstructionBuilder
         if (target.Instruction < 0)
             throw new AssemblerException(
                 string.Create(CultureInfo.InvariantCulture,
-                    $"Label {LabelName(fixup.LabelId)} is the target of '{fixup.Mnemonic}' at instruction {fixup.Instruction} but is never marked."),
+                    $"Label {LabelName(fixup.LabelId)} is the target of '{MnemonicAt(fixup.Instruction)}' at instruction {fixup.Instruction} but is never marked."),
                 fixup.Instruction);
         if (target.Instruction == _count)
             throw new AssemblerException(
                 string.Create(CultureInfo.InvariantCulture,
-                    $"Label {LabelName(fixup.LabelId)} is marked after the last instruction; '{fixup.Mnemonic}' at instruction {fixup.Instruction} would leave the program."),
+                    $"Label {LabelName(fixup.LabelId)} is marked after the last instruction; '{MnemonicAt(fixup.Instruction)}' at instruction {fixup.Instruction} would leave the program."),
                 fixup.Instruction);
         return target;
     }
@@ -67,9 +67,20 @@ public sealed partial class InstructionBuilder
             : "set EncodeOptions.AllowLongJumps (cpu v4) to rewrite it with gotol, or shorten the jump";
         return new AssemblerException(
             string.Create(CultureInfo.InvariantCulture,
-                $"'{fixup.Mnemonic}' at instruction {fixup.Instruction} to label {LabelName(fixup.LabelId)} needs an offset of {distance} slots, outside the 16-bit offset field ({short.MinValue}..{short.MaxValue}); {advice}."),
+                $"'{MnemonicAt(fixup.Instruction)}' at instruction {fixup.Instruction} to label {LabelName(fixup.LabelId)} needs an offset of {distance} slots, outside the 16-bit offset field ({short.MinValue}..{short.MaxValue}); {advice}."),
             fixup.Instruction);
     }
+
+    // The mnemonic of a label-using instruction, for messages.
+    private string MnemonicAt(int index) => _instructions[index].Opcode switch
+    {
+        (byte)InstructionClass.Jmp => "goto",
+        (byte)InstructionClass.Jmp32 => "gotol",
+        (byte)JumpOperation.Jcond | (byte)InstructionClass.Jmp => "may_goto",
+        (byte)JumpOperation.Call | (byte)InstructionClass.Jmp => "call",
+        Opcode.LoadImmediate64 => "ld_func",
+        _ => "if",
+    };
 
     // Rewrites out-of-range 16-bit jumps with gotol. Inserting instructions moves later targets, so
     // this repeats until no further jump goes out of range (each jump is rewritten at most once).

@@ -35,12 +35,12 @@ public sealed partial class InstructionBuilder
     /// <summary><c>goto target</c>: JMP | JA with a 16-bit offset (rewritten to gotol at encode time if allowed and needed).</summary>
     /// <exception cref="ArgumentException">The label is default or from another builder.</exception>
     public InstructionBuilder Jump(Label target) =>
-        EmitWithFixup((byte)InstructionClass.Jmp, 0, 0, 0, target, FixupKind.Offset16, "goto");
+        EmitWithFixup((byte)InstructionClass.Jmp, 0, 0, 0, 0, target, FixupKind.Offset16);
 
     /// <summary><c>gotol target</c>: JMP32 | JA with a 32-bit immediate (cpu v4, Linux 6.6+).</summary>
     /// <exception cref="ArgumentException">The label is default or from another builder.</exception>
     public InstructionBuilder JumpLong(Label target) =>
-        EmitWithFixup((byte)InstructionClass.Jmp32, 0, 0, 0, target, FixupKind.Gotol, "gotol");
+        EmitWithFixup((byte)InstructionClass.Jmp32, 0, 0, 0, 0, target, FixupKind.Gotol);
 
     /// <summary><c>if dst cond imm goto target</c>, comparing all 64 bits with the sign-extended immediate.</summary>
     /// <exception cref="InvalidInstructionException">The condition is undefined.</exception>
@@ -72,11 +72,7 @@ public sealed partial class InstructionBuilder
             throw Invalid("if", string.Create(CultureInfo.InvariantCulture,
                 $"{RegisterText(is64, dst)}, 0x{(byte)condition:x2}, {(source == OperandSource.Register ? RegisterText(is64, src) : imm.ToString(CultureInfo.InvariantCulture))}, {target}"),
                 "not a jump condition.");
-        var opcode = Opcode.Jump(is64, (JumpOperation)condition, source);
-        _ = LabelSlot(target, nameof(target));
-        if (_fixupCount == _fixups.Length) Grow(ref _fixups, _fixupCount + 1);
-        _fixups[_fixupCount++] = new Fixup(_count, _slots, target.Id, FixupKind.Offset16, "if");
-        return Emit(opcode, dst, src, 0, imm);
+        return EmitWithFixup(Opcode.Jump(is64, (JumpOperation)condition, source), dst, src, imm, 0, target, FixupKind.Offset16);
     }
 
     private static bool IsCondition(JumpCondition condition) => condition switch
@@ -94,7 +90,7 @@ public sealed partial class InstructionBuilder
     /// </summary>
     /// <exception cref="ArgumentException">The label is default or from another builder.</exception>
     public InstructionBuilder MayGoto(Label target) =>
-        EmitWithFixup((byte)JumpOperation.Jcond | (byte)InstructionClass.Jmp, 0, 0, 0, target, FixupKind.Offset16, "may_goto");
+        EmitWithFixup((byte)JumpOperation.Jcond | (byte)InstructionClass.Jmp, 0, 0, 0, 0, target, FixupKind.Offset16);
 
     /// <summary><c>call helperId</c>: calls a kernel helper by id.</summary>
     public InstructionBuilder Call(int helperId) =>
@@ -103,7 +99,7 @@ public sealed partial class InstructionBuilder
     /// <summary>Calls the bpf-to-bpf function that starts at <paramref name="function"/> (source 1, relative immediate).</summary>
     /// <exception cref="ArgumentException">The label is default or from another builder.</exception>
     public InstructionBuilder CallLocal(Label function) =>
-        EmitWithFixup((byte)JumpOperation.Call | (byte)InstructionClass.Jmp, 0, (byte)CallKind.Local, 0, function, FixupKind.Immediate32, "call");
+        EmitWithFixup((byte)JumpOperation.Call | (byte)InstructionClass.Jmp, 0, (byte)CallKind.Local, 0, 0, function, FixupKind.Immediate32);
 
     /// <summary>Calls the kernel function with BTF id <paramref name="btfId"/> (source 2); <paramref name="moduleBtfIndex"/> selects a module BTF in the fd array (0 = vmlinux).</summary>
     public InstructionBuilder CallKfunc(int btfId, short moduleBtfIndex = 0) =>

@@ -188,7 +188,7 @@ public sealed partial class InstructionBuilder
     public InstructionBuilder LoadFunctionAddress(Register dst, Label function)
     {
         if (dst.IsFramePointer) throw Invalid("ld_func", $"{dst}, {function}", FramePointerReason("the destination"));
-        return EmitWithFixup(Opcode.LoadImmediate64, dst.Index, (byte)PseudoSource.Func, 0, function, FixupKind.Immediate32, "ld_func");
+        return EmitWithFixup(Opcode.LoadImmediate64, dst.Index, (byte)PseudoSource.Func, 0, 0, function, FixupKind.Immediate32);
     }
 
     /// <summary>r0 = ntoh(*(size *)(skb->data + imm)): legacy packet load, sizes B, H, W; the verifier accepts it only for program types whose context is an skb.</summary>

@@ -139,8 +139,15 @@ public sealed partial class InstructionBuilder : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private InstructionBuilder Emit(in Instruction instruction)
     {
-        if (_count == _instructions.Length) Grow(ref _instructions, _count + 1);
-        _instructions[_count++] = instruction;
+        var buffer = _instructions;
+        int count = _count;
+        if ((uint)count >= (uint)buffer.Length)
+        {
+            Grow(ref _instructions, count + 1);
+            buffer = _instructions;
+        }
+        buffer[count] = instruction;
+        _count = count + 1;
         _slots += instruction.IsWide ? 2 : 1;
         return this;
     }
@@ -150,12 +157,12 @@ public sealed partial class InstructionBuilder : IDisposable
         Emit(new Instruction(opcode, dst, src, offset, immediate, 0, true));
 
     // Emits an instruction whose offset or immediate is the relative slot distance to a label.
-    private InstructionBuilder EmitWithFixup(byte opcode, byte dst, byte src, int immediateHigh, Label target, FixupKind kind, string mnemonic)
+    private InstructionBuilder EmitWithFixup(byte opcode, byte dst, byte src, int imm, int immediateHigh, Label target, FixupKind kind)
     {
         _ = LabelSlot(target, nameof(target));
         if (_fixupCount == _fixups.Length) Grow(ref _fixups, _fixupCount + 1);
-        _fixups[_fixupCount++] = new Fixup(_count, _slots, target.Id, kind, mnemonic);
-        return Emit(new Instruction(opcode, dst, src, 0, 0, immediateHigh, true));
+        _fixups[_fixupCount++] = new Fixup(_count, _slots, target.Id, kind);
+        return Emit(new Instruction(opcode, dst, src, 0, imm, immediateHigh, true));
     }
 
     private ref LabelPosition LabelSlot(Label label, string parameterName)
@@ -201,5 +208,6 @@ public sealed partial class InstructionBuilder : IDisposable
         Immediate32,
     }
 
-    internal readonly record struct Fixup(int Instruction, int Slot, int LabelId, FixupKind Kind, string Mnemonic);
+    // Blittable on purpose (no GC references): recording a fix-up is a plain 16-byte store.
+    internal readonly record struct Fixup(int Instruction, int Slot, int LabelId, FixupKind Kind);
 }

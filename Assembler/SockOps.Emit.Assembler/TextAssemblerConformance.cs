@@ -22,7 +22,7 @@ internal static class TextAssemblerConformance
         public int Length;
         public byte Register;
         public short MemoryOffset;
-        public Int128 Value;
+        public AsmNumber Value;
         public bool IsHex;
     }
 
@@ -251,7 +251,11 @@ internal static class TextAssemblerConformance
             operand.Register = ReadRegister(ref lx);
             if (lx.Peek() is '+' or '-')
             {
-                var offset = lx.ReadInteger("an offset", out int offsetStart, out bool hex);
+                int offsetStart = lx.Position;
+                bool negative = lx.TryChar('-');
+                if (!negative) lx.ExpectChar('+');
+                lx.SkipSpaces();
+                var offset = lx.ReadMagnitude("an offset", offsetStart, negative, out bool hex);
                 operand.MemoryOffset = CheckOffset(ref lx, offset, hex, offsetStart, "offset");
             }
             lx.ExpectChar(']');
@@ -320,32 +324,32 @@ internal static class TextAssemblerConformance
     {
         if (operand.Kind != Kind.Number) throw Wrong(ref lx, operand, "an immediate");
         var v = operand.Value;
-        if (v < int.MinValue || v > (operand.IsHex ? uint.MaxValue : int.MaxValue))
+        if (!v.InRange(int.MinValue, operand.IsHex ? uint.MaxValue : int.MaxValue))
         {
             throw lx.ErrorAt(operand.Start, "immediate out of 32-bit range: " + lx.Slice(operand.Start, operand.Length).ToString()
                 + (operand.IsHex ? " (expected -0x80000000..0xffffffff)" : " (expected -2147483648..2147483647)"));
         }
-        return unchecked((int)(uint)(v & 0xffffffff));
+        return unchecked((int)(uint)v.Bits);
     }
 
     private static long Imm64(ref AsmLexer lx, in Operand operand)
     {
         if (operand.Kind != Kind.Number) throw Wrong(ref lx, operand, "an immediate");
         var v = operand.Value;
-        if (v < long.MinValue || v > ulong.MaxValue)
+        if (!v.InRange(long.MinValue, ulong.MaxValue))
             throw lx.ErrorAt(operand.Start, "immediate out of 64-bit range: " + lx.Slice(operand.Start, operand.Length).ToString());
-        return unchecked((long)(ulong)(v & ulong.MaxValue));
+        return unchecked((long)v.Bits);
     }
 
-    private static short CheckOffset(ref AsmLexer lx, Int128 value, bool hex, int start, string what)
+    private static short CheckOffset(ref AsmLexer lx, AsmNumber value, bool hex, int start, string what)
     {
-        if (hex && value >= 0 && value <= ushort.MaxValue) return unchecked((short)(ushort)value);
-        if (value < short.MinValue || value > short.MaxValue)
+        if (hex && value.InRange(0, ushort.MaxValue)) return unchecked((short)(ushort)value.Magnitude);
+        if (!value.InRange(short.MinValue, (ulong)short.MaxValue))
         {
-            throw lx.ErrorAt(start, $"{what} out of 16-bit range: {AsmLexer.Format(value)}"
+            throw lx.ErrorAt(start, $"{what} out of 16-bit range: {value}"
                 + (hex ? " (expected -0x8000..0xffff)" : " (expected -32768..32767)"));
         }
-        return (short)value;
+        return unchecked((short)value.Bits);
     }
 
     private static short Target16(ref AsmLexer lx, TextAssemblerState st, in Operand operand)
@@ -360,9 +364,9 @@ internal static class TextAssemblerConformance
     {
         if (operand.Kind == Kind.Number)
         {
-            if (operand.Value < int.MinValue || operand.Value > int.MaxValue)
-                throw lx.ErrorAt(operand.Start, "target out of 32-bit range: " + AsmLexer.Format(operand.Value));
-            return (int)operand.Value;
+            if (!operand.Value.InRange(int.MinValue, int.MaxValue))
+                throw lx.ErrorAt(operand.Start, "target out of 32-bit range: " + operand.Value);
+            return unchecked((int)operand.Value.Bits);
         }
         if (operand.Kind != Kind.Word) throw Wrong(ref lx, operand, "a target (+N, -N or a label)");
         st.AddFixup(lx.Slice(operand.Start, operand.Length), kind, lx.Line, lx.ColumnOffset + operand.Start + 1);

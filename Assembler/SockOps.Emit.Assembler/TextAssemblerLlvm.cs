@@ -127,11 +127,11 @@ internal static class TextAssemblerLlvm
                 var target = ExpectRegister(ref lx, Register64Text, want32: false);
                 lx.ExpectChar(',');
                 var pseudo = lx.ReadInteger("a pseudo source (0..15)", out int pseudoStart, out _);
-                if (pseudo < 0 || pseudo > 15) throw lx.ErrorAt(pseudoStart, "pseudo source " + AsmLexer.Format(pseudo) + " is out of range: expected 0..15");
+                if (!pseudo.InRange(0, 15)) throw lx.ErrorAt(pseudoStart, "pseudo source " + pseudo + " is out of range: expected 0..15");
                 lx.ExpectChar(',');
                 long value = Imm64(ref lx);
                 EndOfLine(ref lx);
-                st.Emit(new Instruction(Opcode.LoadImmediate64, target.Index, (byte)pseudo, 0, (int)value, (int)(value >> 32)), line);
+                st.Emit(new Instruction(Opcode.LoadImmediate64, target.Index, (byte)pseudo.Magnitude, 0, (int)value, (int)(value >> 32)), line);
                 return;
             }
             default:
@@ -281,9 +281,10 @@ internal static class TextAssemblerLlvm
                 CheckSameRegister(ref lx, dst, src, word.ToString());
                 EndOfLine(ref lx);
                 int width = word[^2] == '1' ? 16 : word[^2] == '3' ? 32 : 64;
+                // be: ALU | END | TO_BE (the source bit); le: ALU | END | TO_LE; bswap: ALU64 | END.
                 byte opcode = word[0] switch
                 {
-                    'b' when word[1] == 'e' => (byte)(Opcode.Alu(false, AluOperation.End, OperandSource.Register)),
+                    'b' when word[1] == 'e' => Opcode.Alu(false, AluOperation.End, OperandSource.Register),
                     'l' => Opcode.Alu(false, AluOperation.End, OperandSource.Immediate),
                     _ => Opcode.Alu(true, AluOperation.End, OperandSource.Immediate),
                 };
@@ -495,11 +496,11 @@ internal static class TextAssemblerLlvm
         if (lx.AtNumber())
         {
             var value = lx.ReadInteger("a jump offset", out int start, out _);
-            if (value < short.MinValue || value > short.MaxValue)
-                throw lx.ErrorAt(start, "jump offset " + AsmLexer.Format(value) + " is out of range: expected -32768..32767 (use gotol)");
+            if (!value.InRange(short.MinValue, (ulong)short.MaxValue))
+                throw lx.ErrorAt(start, "jump offset " + value + " is out of range: expected -32768..32767 (use gotol)");
             SkipObjdumpAnnotation(ref lx);
             EndOfLine(ref lx);
-            return (short)value;
+            return unchecked((short)value.Bits);
         }
         int labelStart = lx.Position;
         var label = lx.ReadWord("a jump target (+N, -N or a label)");
@@ -514,11 +515,11 @@ internal static class TextAssemblerLlvm
         if (lx.AtNumber())
         {
             var value = lx.ReadInteger("a jump offset", out int start, out _);
-            if (value < int.MinValue || value > int.MaxValue)
-                throw lx.ErrorAt(start, "offset " + AsmLexer.Format(value) + " is out of range: expected a signed 32-bit value");
+            if (!value.InRange(int.MinValue, int.MaxValue))
+                throw lx.ErrorAt(start, "offset " + value + " is out of range: expected a signed 32-bit value");
             SkipObjdumpAnnotation(ref lx);
             EndOfLine(ref lx);
-            return (int)value;
+            return unchecked((int)value.Bits);
         }
         int labelStart = lx.Position;
         var label = lx.ReadWord("a target (a number or a label)");
@@ -572,19 +573,18 @@ internal static class TextAssemblerLlvm
         else throw lx.Expected("'+' or '-' and an offset");
         lx.SkipSpaces();
         int start = lx.Position;
-        var magnitude = lx.ReadMagnitude("an offset", start, negative: false, out _);
-        var offset = negative ? -magnitude : magnitude;
-        if (offset < short.MinValue || offset > short.MaxValue)
-            throw lx.ErrorAt(start, "offset " + AsmLexer.Format(offset) + " is out of range: expected -32768..32767");
+        var offset = lx.ReadMagnitude("an offset", start, negative, out _);
+        if (!offset.InRange(short.MinValue, (ulong)short.MaxValue))
+            throw lx.ErrorAt(start, "offset " + offset + " is out of range: expected -32768..32767");
         if (parenthesized) lx.ExpectChar(')');
-        return new Mem(baseRegister.Index, (short)offset);
+        return new Mem(baseRegister.Index, unchecked((short)offset.Bits));
     }
 
     private static int AddressSpace(ref AsmLexer lx)
     {
         var value = lx.ReadInteger("an address space (0..65535)", out int start, out _);
-        if (value < 0 || value > ushort.MaxValue) throw lx.ErrorAt(start, "address space " + AsmLexer.Format(value) + " is out of range: expected 0..65535");
-        return (int)value;
+        if (!value.InRange(0, ushort.MaxValue)) throw lx.ErrorAt(start, "address space " + value + " is out of range: expected 0..65535");
+        return (int)value.Magnitude;
     }
 
     private static int Imm32(ref AsmLexer lx, string what)
@@ -604,18 +604,18 @@ internal static class TextAssemblerLlvm
     /// A 32-bit immediate: signed -2^31..2^31-1, or unsigned up to 2^32-1 taken as its bit
     /// pattern (so 0xffffffff is -1, as llvm-mc encodes it). Anything wider is refused.
     /// </summary>
-    private static int CheckImm32(ref AsmLexer lx, Int128 value, int start)
+    private static int CheckImm32(ref AsmLexer lx, AsmNumber value, int start)
     {
-        if (value < int.MinValue || value > uint.MaxValue)
-            throw lx.ErrorAt(start, "immediate " + AsmLexer.Format(value) + " is out of range: expected a 32-bit value (-2147483648..4294967295)");
-        return unchecked((int)(uint)(value & 0xffffffff));
+        if (!value.InRange(int.MinValue, uint.MaxValue))
+            throw lx.ErrorAt(start, "immediate " + lx.TokenAt(start) + " is out of range: expected a 32-bit value (-2147483648..4294967295)");
+        return unchecked((int)(uint)value.Bits);
     }
 
-    private static long CheckImm64(ref AsmLexer lx, Int128 value, int start)
+    private static long CheckImm64(ref AsmLexer lx, AsmNumber value, int start)
     {
-        if (value < long.MinValue || value > ulong.MaxValue)
-            throw lx.ErrorAt(start, "immediate " + AsmLexer.Format(value) + " is out of range: expected a 64-bit value");
-        return unchecked((long)(ulong)(value & ulong.MaxValue));
+        if (!value.InRange(long.MinValue, ulong.MaxValue))
+            throw lx.ErrorAt(start, "immediate " + lx.TokenAt(start) + " is out of range: expected a 64-bit value (-9223372036854775808..18446744073709551615)");
+        return unchecked((long)value.Bits);
     }
 
     private static bool IsRegisterLike(ReadOnlySpan<char> word)

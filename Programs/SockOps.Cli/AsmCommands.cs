@@ -7,7 +7,7 @@ internal static partial class Commands
 {
     private static Command Asm(CliConsole console)
     {
-        var file = new Argument<string>("FILE") { Description = "Assembly text; '-' reads stdin. With --syntax conformance also a conformance-suite .data file (its '-- asm' section)." };
+        var file = FileArgument("Assembly text; '-' reads stdin. With --syntax conformance also a conformance-suite .data file (its '-- asm' section).");
         var syntax = new Option<string>("--syntax") { Description = "Input dialect.", DefaultValueFactory = _ => "llvm" };
         syntax.AcceptOnlyFromAmong("llvm", "conformance");
         var output = new Option<string?>("--output", "-o") { Description = "Write the raw little-endian bytes to this file." };
@@ -73,7 +73,7 @@ internal static partial class Commands
 
     private static Command Disasm(CliConsole console)
     {
-        var file = new Argument<string>("FILE") { Description = "Raw little-endian instruction bytes; '-' reads stdin." };
+        var file = FileArgument("Raw little-endian instruction bytes; '-' reads stdin.");
         var syntax = new Option<string>("--syntax") { Description = "Output syntax: llvm (as llvm-objdump -d prints) or kernel (as bpftool and verifier logs print).", DefaultValueFactory = _ => "llvm" };
         syntax.AcceptOnlyFromAmong("llvm", "kernel");
         var addresses = new Option<bool>("--addresses") { Description = "Prefix each line with its slot number." };

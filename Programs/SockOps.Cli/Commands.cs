@@ -20,4 +20,17 @@ internal static partial class Commands
         yield return Demo(console);
         yield return DemoTraffic(console);
     }
+
+    /// <summary>A FILE argument; an unknown option (e.g. '--bogus') is a usage error, not a file name.</summary>
+    private static Argument<string> FileArgument(string description)
+    {
+        var file = new Argument<string>("FILE") { Description = description };
+        file.Validators.Add(result =>
+        {
+            string? value = result.Tokens.Count > 0 ? result.Tokens[0].Value : null;
+            if (value is { Length: > 1 } && value[0] == '-' && !File.Exists(value))
+                result.AddError($"Unrecognized option '{value}'.");
+        });
+        return file;
+    }
 }

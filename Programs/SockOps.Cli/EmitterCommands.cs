@@ -10,7 +10,7 @@ internal static partial class Commands
 {
     private static Command Lint(CliConsole console)
     {
-        var file = new Argument<string>("FILE") { Description = "Assembly text ('-' reads stdin); with --syntax conformance also a suite .data file." };
+        var file = FileArgument("Assembly text ('-' reads stdin); with --syntax conformance also a suite .data file.");
         var syntax = new Option<string>("--syntax") { Description = "Input dialect.", DefaultValueFactory = _ => "llvm" };
         syntax.AcceptOnlyFromAmong("llvm", "conformance");
         var command = new Command("lint", "Check a raw instruction stream for what the verifier refuses regardless of types: uninitialized registers, r10 writes, bad jumps, falling off the end, invalid shifts.") { file, syntax };

@@ -133,6 +133,13 @@ public sealed class BpfProgram : IDisposable
                         log = new byte[Math.Max(options.InitialLogSize, 256)];
                         continue;
                     }
+                    if (log is not null && logTrueSize > (uint)log.Length && log.Length < MaxLogSize)
+                    {
+                        // 6.4+ keeps the *end* of an overflowing log and still reports the verifier's error (not
+                        // ENOSPC); log_true_size says how much there was. Retry once more to keep the whole log.
+                        log = new byte[(int)Math.Min(logTrueSize, (uint)MaxLogSize)];
+                        continue;
+                    }
                     string logText = log is null ? "" : ReadLog(log);
                     if (logText.Length > 0)
                     {
@@ -156,6 +163,7 @@ public sealed class BpfProgram : IDisposable
         var fd = BpfFs.Open(path);
         try
         {
+            BpfFs.RequireKind(fd, "bpf-prog", $"BpfProgram.OpenPinned({path})");
             var info = ProgramInfo.Query(fd);
             return new BpfProgram(fd, info.Type, info.Name, null);
         }

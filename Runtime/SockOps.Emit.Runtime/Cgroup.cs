@@ -65,19 +65,37 @@ public sealed class Cgroup : IDisposable
     /// <param name="effective">Include programs inherited from ancestors (BPF_F_QUERY_EFFECTIVE).</param>
     public unsafe IReadOnlyList<uint> QueryPrograms(AttachType type, bool effective = false)
     {
-        uint[] ids = new uint[64];
-        fixed (uint* idsPtr = ids)
+        for (int capacity = 64; ; capacity *= 4)
         {
-            var attr = new QueryAttr
+            uint[] ids = new uint[capacity];
+            int result;
+            uint count;
+            fixed (uint* idsPtr = ids)
             {
-                TargetFd = (uint)Fd.Value,
-                AttachType = (uint)type,
-                QueryFlags = effective ? 1u : 0u,
-                ProgIds = (ulong)idsPtr,
-                ProgCount = (uint)ids.Length,
-            };
-            WithFd(() => BpfSyscall.Invoke(BpfCommand.ProgramQuery, ref attr, $"cgroup {Path}"));
-            return ids.AsSpan(0, (int)attr.ProgCount).ToArray();
+                var attr = new QueryAttr
+                {
+                    TargetFd = (uint)Fd.Value,
+                    AttachType = (uint)type,
+                    QueryFlags = effective ? 1u : 0u,
+                    ProgIds = (ulong)idsPtr,
+                    ProgCount = (uint)ids.Length,
+                };
+                bool added = false;
+                try
+                {
+                    Fd.DangerousAddRef(ref added);
+                    result = BpfSyscall.TryInvoke(BpfCommand.ProgramQuery, ref attr);
+                }
+                finally
+                {
+                    if (added) Fd.DangerousRelease();
+                }
+                count = attr.ProgCount;
+            }
+            // ENOSPC: more programs than room; prog_cnt then holds the real count.
+            if (result == -Errno.ENOSPC && capacity < 1 << 16) continue;
+            if (result < 0) throw new BpfException(BpfCommand.ProgramQuery, -result, $"cgroup {Path}");
+            return ids.AsSpan(0, (int)count).ToArray();
         }
     }
 

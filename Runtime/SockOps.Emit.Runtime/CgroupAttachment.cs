@@ -90,7 +90,16 @@ public sealed class CgroupAttachment : IDisposable
             // PROG_ATTACH holds no fd: keep our own descriptors on the cgroup and program to detach later,
             // independent of the caller disposing theirs.
             var ownCgroup = Cgroup.OpenDirectory(cgroup.Path);
-            var ownProgram = ProgramFdFromId(program.Info.Id);
+            BpfFileDescriptor ownProgram;
+            try
+            {
+                ownProgram = ProgramFdFromId(program.Info.Id);
+            }
+            catch
+            {
+                ownCgroup.Dispose();
+                throw;
+            }
             var attach = new ProgAttachAttr
             {
                 TargetFd = (uint)cgroupFd,
@@ -119,6 +128,7 @@ public sealed class CgroupAttachment : IDisposable
         var fd = BpfFs.Open(path);
         try
         {
+            BpfFs.RequireKind(fd, "bpf-link", $"CgroupAttachment.OpenPinnedLink({path})");
             var info = QueryLink(fd);
             return new CgroupAttachment(AttachMechanism.Link, (AttachType)info.CgroupAttachType, CgroupAttachMode.Multi, fd, null, null, null);
         }
@@ -164,8 +174,14 @@ public sealed class CgroupAttachment : IDisposable
                 AttachFlags = FlagsFor(Mode) | (Mode == CgroupAttachMode.Multi ? Replace : 0),
                 ReplaceBpfFd = Mode == CgroupAttachMode.Multi ? (uint)leases.Lease(_programFd!) : 0,
             };
-            BpfSyscall.Invoke(BpfCommand.ProgramAttach, ref attach, $"replace with program '{newProgram.Name}'");
+            // Take our own fd on the new program first, so a failure cannot leave it attached but unknown to us.
             var replacement = ProgramFdFromId(newProgram.Info.Id);
+            int result = BpfSyscall.TryInvoke(BpfCommand.ProgramAttach, ref attach);
+            if (result < 0)
+            {
+                replacement.Dispose();
+                throw new BpfException(BpfCommand.ProgramAttach, -result, $"replace with program '{newProgram.Name}'");
+            }
             leases.ReleaseAll();
             _programFd!.Dispose();
             _programFd = replacement;

@@ -113,5 +113,6 @@ public sealed class AsmDisasmCommandTests : IDisposable
         Assert.Equal(2, CliRun.Invoke(["asm", "-", "--hex", "-o", "x.bin"], "exit\n").ExitCode);
         Assert.Equal(2, CliRun.Invoke(["disasm", "-", "--syntax", "intel"]).ExitCode);
         Assert.Equal(2, CliRun.Invoke(["asm"]).ExitCode);
+        Assert.Equal(2, CliRun.Invoke(["asm", "--bogus"]).ExitCode);
     }
 }

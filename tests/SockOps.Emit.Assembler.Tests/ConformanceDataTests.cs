@@ -45,6 +45,19 @@ public class ConformanceDataTests
     }
 
     [Fact]
+    public void GetProgram_assembles_asm_or_decodes_raw()
+    {
+        var asm = ConformanceDataFile.Parse("-- asm\nlddw %r0, 0x1122334455667788\nexit\n-- result\n0x1122334455667788\n");
+        Assert.Equal([Instruction.LoadImmediate64(Register.R0, 0x1122334455667788), new Instruction(0x95, 0, 0, 0, 0)], asm.GetProgram());
+
+        var raw = ConformanceDataFile.Parse("-- raw\n0x5566778800000018\n0x1122334400000000\n0x0000000000000095\n-- result\n1\n");
+        Assert.Equal(asm.GetProgram(), raw.GetProgram());
+
+        var invalid = ConformanceDataFile.Parse("-- raw\n95 01 00 00 00 00 00 00\n-- error\n");
+        Assert.Throws<InstructionDecodeException>(invalid.GetProgram);
+    }
+
+    [Fact]
     public void Error_text_and_decimal_results_are_read()
     {
         var data = ConformanceDataFile.Parse("-- asm\nexit\n-- error\nInvalid register\n");

@@ -15,6 +15,8 @@ public class TextAssemblerErrorTests
     [InlineData("r1 = 4294967296", "1:6: immediate 4294967296 is out of range: expected a 32-bit value (-2147483648..4294967295)", "4294967296")]
     [InlineData("r1 += -2147483649", "1:7: immediate -2147483649 is out of range: expected a 32-bit value (-2147483648..4294967295)", "-2147483649")]
     [InlineData("r1 = 18446744073709551616 ll", "1:6: number 18446744073709551616 does not fit in 64 bits", "18446744073709551616")]
+    [InlineData("w1 = 0x100000000", "1:6: immediate 0x100000000 is out of range: expected a 32-bit value (-2147483648..4294967295)", "0x100000000")]
+    [InlineData("r1 = -9223372036854775809 ll", "1:6: immediate -9223372036854775809 is out of range: expected a 64-bit value (-9223372036854775808..18446744073709551615)", "-9223372036854775809")]
     [InlineData("r1 = *(u32 *)(r6 + 32768)", "1:20: offset 32768 is out of range: expected -32768..32767", "32768")]
     [InlineData("if r1 == 5 goto +32768", "1:17: jump offset 32768 is out of range: expected -32768..32767 (use gotol)", "+32768")]
     [InlineData("goto nowhere\nexit", "1:6: unknown label 'nowhere'", "nowhere")]

@@ -74,6 +74,23 @@ public class TextAssemblerLlvmGoldenTests
         Assert.True(lossy.Length < 20, string.Join(" | ", lossy));
     }
 
+    public static TheoryData<string, string, string> Refusals() =>
+        [.. TextTestData.ReadTsv(Path.Combine(TextTestData.GoldenText, "llvm-refusals.tsv")).Select(row => (row[0], row[1], row[2]))];
+
+    /// <summary>
+    /// Lines llvm-mc refuses are refused too; so are the lines it accepts only by truncating a value
+    /// or by using its internal r11 (golden/text/llvm-refusals.tsv, scripts/golden/text-llvm-refusals.sh).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Refusals))]
+    public void Lines_llvm_mc_refuses_or_truncates_are_refused(string kind, string line, string llvmMcSays)
+    {
+        Assert.False(TextAssembler.TryAssemble(line, AsmDialect.Llvm, out _, out var diagnostics), $"{kind} by llvm-mc ({llvmMcSays})");
+        var first = Assert.Single(diagnostics);
+        Assert.Equal(1, first.Line);
+        Assert.InRange(first.Column, 1, line.Length + 1);
+    }
+
     [Theory]
     [MemberData(nameof(Programs))]
     public void Whole_programs_assemble_like_llvm_mc(string program)

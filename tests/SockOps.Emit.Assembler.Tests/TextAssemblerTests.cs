@@ -110,6 +110,14 @@ public class TextAssemblerTests
     }
 
     [Fact]
+    public void Conformance_dialect_allows_spaces_inside_memory_operands()
+    {
+        Assert.Equal(Hex("ldxb %r0, [%r1-0x2]", AsmDialect.Conformance), Hex("ldxb  %r0 ,[ %r1 - 0x2 ]", AsmDialect.Conformance));
+        Assert.Equal("7110feff00000000", Hex("ldxb %r0, [%r1-0x2]", AsmDialect.Conformance));
+        Assert.Equal("7110ffff00000000", Hex("ldxb %r0, [%r1+0xffff]", AsmDialect.Conformance));
+    }
+
+    [Fact]
     public void Conformance_dialect_call_forms()
     {
         Assert.Equal("8500000005000000", Hex("call 5", AsmDialect.Conformance));

@@ -6,13 +6,7 @@ namespace SockOps.Emit.Runtime.Tests;
 
 public class ProgramLoadTests
 {
-    internal static ProgramLoadOptions SockOpsProgram(string name, params Instruction[] code) => new()
-    {
-        Type = ProgramType.SockOps,
-        ExpectedAttachType = AttachType.CgroupSockOps,
-        Name = name,
-        Instructions = code,
-    };
+    internal static ProgramLoadOptions SockOpsProgram(string name, params Instruction[] code) => ProgramLoadOptions.ForSockOps(name, code);
 
     [Fact]
     public void Minimal_sock_ops_program_loads_and_reports_its_info()
@@ -148,6 +142,34 @@ public class ProgramLoadTests
             MapReferences = [new MapReference(0, "x")],
         }));
         Assert.Contains("not an ld_imm64", notWide.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Pinned_program_reopens_with_the_same_id()
+    {
+        KernelGate.Require();
+        string path = Path.Combine(BpfFs.EnsureMounted(), "sockops_emit_prog_" + Guid.NewGuid().ToString("N")[..12]);
+        try
+        {
+            uint id;
+            using (var program = BpfProgram.Load(SockOpsProgram("pinned_prog", Mov64(0, 1), Exit())))
+            {
+                program.Pin(path);
+                id = program.Info.Id;
+            }
+            using var reopened = BpfProgram.OpenPinned(path);
+            Assert.Equal(id, reopened.Info.Id);
+            Assert.Equal(ProgramType.SockOps, reopened.Type);
+            Assert.Equal("pinned_prog", reopened.Name);
+            var wrongKind = Assert.Throws<InvalidDataException>(() => BpfMap.OpenPinned(path));
+            Assert.Contains("not a BPF map", wrongKind.Message, StringComparison.Ordinal);
+            Assert.Throws<InvalidDataException>(() => CgroupAttachment.OpenPinnedLink(path));
+        }
+        finally
+        {
+            if (File.Exists(path)) BpfFs.Unpin(path);
+        }
+        Assert.False(File.Exists(path));
     }
 
     public readonly record struct Pair(ulong First, ulong Second);

@@ -75,6 +75,25 @@ public class VerifierRejectionTests
     }
 
     [Fact]
+    public void The_whole_log_is_kept_even_when_it_overflows_the_first_buffer()
+    {
+        KernelGate.Require();
+        var code = new List<Instruction>();
+        for (int i = 0; i < 200; i++) code.Add(Mov64(2, i));
+        code.Add(Exit()); // r0 never written
+        var e = Assert.Throws<VerifierException>(() => BpfProgram.Load(new ProgramLoadOptions
+        {
+            Type = ProgramType.SockOps, Name = "biglog", Instructions = code, LogLevel = VerifierLogLevel.Verbose, InitialLogSize = 512,
+        }));
+        // The beginning (instruction 0) and the end (the error at the exit) are both there.
+        Assert.Contains("0: (b7) r2 = 0", e.Log, StringComparison.Ordinal);
+        Assert.Contains("199: (b7) r2 = 199", e.Log, StringComparison.Ordinal);
+        Assert.Equal("R0 !read_ok", e.ErrorLine);
+        Assert.Equal(200, e.InstructionIndex);
+        Assert.True(e.Log.Length > 512);
+    }
+
+    [Fact]
     public void Bad_attributes_without_a_log_are_a_plain_bpf_exception()
     {
         KernelGate.Require();

@@ -298,36 +298,55 @@ internal static class MachineCode
         return k;
     }
 
-    /// <summary>Resolves labels to relative offsets.</summary>
+    /// <summary>
+    /// Resolves labels through the Assembler's <see cref="InstructionBuilder"/> (fix-ups, 16-bit range checks,
+    /// and — for programs whose jumps outgrow 16 bits — <c>gotol</c> relaxation on cpu v4).
+    /// </summary>
     public static (Instruction[] Instructions, MapReference[] Maps, SourceLocation[] Locations) Resolve(List<MInst> code)
     {
-        var slotOfLabel = new Dictionary<int, int>();
-        int slot = 0;
-        foreach (var m in code)
+        using var builder = new InstructionBuilder(code.Count);
+        var labels = new Dictionary<int, Label>();
+        Label LabelFor(int id)
         {
-            if (m.IsLabel) slotOfLabel[m.LabelId] = slot;
-            else slot += m.Insn.Slots;
+            if (!labels.TryGetValue(id, out var label)) labels[id] = label = builder.CreateLabel("L" + id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return label;
         }
-        var instructions = new List<Instruction>();
-        var maps = new List<MapReference>();
-        var locations = new List<SourceLocation>();
-        slot = 0;
+        var locations = new List<SourceLocation>(code.Count);
         foreach (var m in code)
         {
-            if (m.IsLabel) continue;
+            if (m.IsLabel) { builder.MarkLabel(LabelFor(m.LabelId)); continue; }
             var insn = m.Insn;
-            if (m.IsJump)
+            if (m.IsUnconditionalJump) builder.Jump(LabelFor(m.Target));
+            else if (m.IsJump)
             {
-                int offset = slotOfLabel[m.Target] - (slot + 1);
-                if (offset is < short.MinValue or > short.MaxValue)
-                    throw new EmitException(EmitRule.Operand, m.Location, $"Jump offset {offset} does not fit in 16 bits; the program is too large.");
-                insn = new Instruction(insn.Opcode, insn.DestinationIndex, insn.SourceIndex, (short)offset, insn.Immediate);
+                var condition = (JumpCondition)(insn.Opcode & 0xf0);
+                bool is64 = insn.Class == InstructionClass.Jmp;
+                bool register = (insn.Opcode & (byte)OperandSource.Register) != 0;
+                var dst = Register.FromIndex(insn.DestinationIndex);
+                var target = LabelFor(m.Target);
+                if (is64 && register) builder.JumpIf(dst, condition, insn.Source, target);
+                else if (is64) builder.JumpIf(dst, condition, insn.Immediate, target);
+                else if (register) builder.JumpIf(dst.W, condition, insn.Source.W, target);
+                else builder.JumpIf(dst.W, condition, insn.Immediate, target);
             }
-            if (m.MapName is not null) maps.Add(new MapReference(instructions.Count, m.MapName));
-            instructions.Add(insn);
+            else if (m.MapName is not null) builder.LoadMap(insn.Destination, m.MapName);
+            else builder.Raw(insn);
             locations.Add(m.Location);
-            slot += insn.Slots;
         }
-        return ([.. instructions], [.. maps], [.. locations]);
+        EncodedProgram encoded;
+        try
+        {
+            encoded = builder.Encode(new EncodeOptions { AllowLongJumps = true, CpuVersion = 4 });
+        }
+        catch (AssemblerException e)
+        {
+            var at = e.InstructionIndex is int i && i >= 0 && i < locations.Count ? locations[i] : SourceLocation.None;
+            throw new EmitException(EmitRule.Operand, at, e.Message);
+        }
+        // Long-jump rewrites insert instructions after the jump they extend: they share its location.
+        var mapped = new SourceLocation[encoded.Instructions.Length];
+        for (int i = 0; i < locations.Count; i++) mapped[encoded.GetInstructionIndex(i)] = locations[i];
+        for (int i = 1; i < mapped.Length; i++) if (mapped[i] == default) mapped[i] = mapped[i - 1];
+        return ([.. encoded.Instructions], [.. encoded.MapReferences], mapped);
     }
 }

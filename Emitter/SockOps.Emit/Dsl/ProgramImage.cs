@@ -61,6 +61,12 @@ public sealed class ProgramImage
         return null;
     }
 
+    /// <summary>
+    /// BTF function and line information built from <see cref="SourceMap"/>, so kernel tools and verifier
+    /// messages show the C# lines (reads the C# files when they exist, for the line text).
+    /// </summary>
+    public ProgramDebugInfo CreateDebugInfo() => ProgramDebugInfo.Create(this);
+
     /// <summary>The encoded program (8 bytes per slot, little-endian).</summary>
     public byte[] ToBytes()
     {

@@ -15,8 +15,10 @@ public sealed partial class SockOpsBuilder
     private readonly List<IrInst> _prologue = [];
     private readonly Dictionary<long, short> _constantSlots = [];
     private readonly Dictionary<int, int> _returnLabels = [];
+    private readonly Dictionary<int, SourceLocation> _returnLocations = [];
     private readonly Dictionary<string, MapDeclaration> _maps = new(StringComparer.Ordinal);
     private readonly List<int> _activeScopes = [0];
+    private readonly List<int> _packetScopes = [];
     private readonly SourceLocation _programLocation;
     private int _nextRegister = RegisterAllocator.FirstVirtual;
     private int _nextLabel;
@@ -59,8 +61,10 @@ public sealed partial class SockOpsBuilder
         public bool Reachable = true;
         public HashSet<Variable> Assigned = [];
         public List<(Variable Reservation, SourceLocation Where)> OpenReferences = [];
+        /// <summary>Packet checks whose pointers a helper invalidated (bpf_store_hdr_opt may change the packet).</summary>
+        public HashSet<int> InvalidPackets = [];
 
-        public PathState Clone() => new() { Reachable = Reachable, Assigned = [.. Assigned], OpenReferences = [.. OpenReferences] };
+        public PathState Clone() => new() { Reachable = Reachable, Assigned = [.. Assigned], OpenReferences = [.. OpenReferences], InvalidPackets = [.. InvalidPackets] };
     }
 
     internal static SockOpsBuilder Current(SourceLocation location) =>
@@ -83,6 +87,8 @@ public sealed partial class SockOpsBuilder
     // ---------------------------------------------------------------- low-level emission
 
     internal int NewRegister() => _nextRegister++;
+
+    internal void MarkAssigned(Variable v) => _path.Assigned.Add(v);
 
     internal int NewLabel() => _nextLabel++;
 
@@ -142,6 +148,8 @@ public sealed partial class SockOpsBuilder
                 $"The ring buffer reservation made at {leaked.Where} is submitted or discarded on one path but not on the other.");
         }
         merged.OpenReferences = [.. a.OpenReferences];
+        merged.InvalidPackets = [.. a.InvalidPackets];
+        merged.InvalidPackets.UnionWith(b.InvalidPackets);
         return merged;
     }
 

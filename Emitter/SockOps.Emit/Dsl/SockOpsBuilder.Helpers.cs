@@ -20,7 +20,13 @@ public sealed partial class SockOpsBuilder
         if (Helpers.WhyRefused(helper, KernelNumbers.IsGplCompatible(License), Capabilities) is { } refused)
             throw new EmitException(EmitRule.HelperNotAllowed, loc, $"{refused} (license \"{License}\", capabilities {Capabilities}).");
         var regs = new int[args.Length];
-        for (int i = 0; i < args.Length; i++)
+        // Computed scalars first (they may read the ctx through r1), then the cheap operands (constants,
+        // stack addresses, map pointers) right before the call, so that each can be built in its argument
+        // register. The operands are pure, so the order does not change the meaning.
+        var order = Enumerable.Range(0, args.Length)
+            .OrderBy(i => args[i] is ScalarArg { Value: not ConstExpr } ? 0 : args[i] is PointerArg or CtxArg ? 1 : 2)
+            .ToArray();
+        foreach (int i in order)
         {
             switch (args[i])
             {
@@ -49,10 +55,12 @@ public sealed partial class SockOpsBuilder
         Emit(new IrInst { Kind = IrKind.Call, Imm = helper, ArgCount = args.Length, Location = loc });
         var result = new Variable(NewRegister(), resultType, KernelNumbers.HelperName(helper), false)
         {
+            Owner = this,
             DirtyUpper = !resultType.Is64(),
             Pointer = resultPointer,
         };
         EmitMove(result.Register, 0, true, loc);
+        _path.Assigned.Add(result);
         return result;
     }
 
@@ -348,8 +356,14 @@ public sealed partial class SockOpsBuilder
     /// <summary><c>bpf_store_hdr_opt(skops, option, sizeof option, flags)</c> (in WRITE_HDR_OPT_CB).</summary>
     public I32 StoreHdrOpt<T>(StackRef<T> option, U64 flags, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
         where T : unmanaged =>
-        Statement(loc => Call(KernelNumbers.StoreHdrOpt, loc, Ty.I32, PointerKind.None, new CtxArg(), StackObject(option, -1, "The option", loc),
-            new ScalarArg(Fold.Const(Ty.U64, option.Size)), new ScalarArg(flags.Expr)), At(file, line, member));
+        Statement(loc =>
+        {
+            var v = Call(KernelNumbers.StoreHdrOpt, loc, Ty.I32, PointerKind.None, new CtxArg(), StackObject(option, -1, "The option", loc),
+                new ScalarArg(Fold.Const(Ty.U64, option.Size)), new ScalarArg(flags.Expr));
+            // The kernel counts store_hdr_opt among the helpers that change packet data: every packet pointer dies.
+            _path.InvalidPackets.UnionWith(_packetScopes);
+            return v;
+        }, At(file, line, member));
 
     /// <summary><c>bpf_reserve_hdr_opt(skops, length, flags)</c> (in HDR_OPT_LEN_CB).</summary>
     public I32 ReserveHdrOpt(U32 length, U64 flags, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>

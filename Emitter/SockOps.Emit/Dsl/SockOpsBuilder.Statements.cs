@@ -56,7 +56,7 @@ public sealed partial class SockOpsBuilder
     private VarExpr DeclareLocal(string name, Ty type, Expr? initial, SourceLocation loc)
     {
         BeginStatement(loc);
-        var v = new Variable(NewRegister(), type, name, isLocal: true);
+        var v = new Variable(NewRegister(), type, name, isLocal: true) { Owner = this };
         var expr = new VarExpr(v);
         if (initial is not null)
         {
@@ -139,7 +139,11 @@ public sealed partial class SockOpsBuilder
         if (value is not (0 or 1))
             throw new EmitException(EmitRule.ReturnValue, loc, $"A sock_ops program must return 0 or 1, not {value} (communicate other values through reply).");
         CheckNoOpenReferences(loc);
-        if (!_returnLabels.TryGetValue(value, out int label)) _returnLabels[value] = label = NewLabel();
+        if (!_returnLabels.TryGetValue(value, out int label))
+        {
+            _returnLabels[value] = label = NewLabel();
+            _returnLocations[value] = loc;
+        }
         EmitJump(label, loc);
         _path.Reachable = false;
     }
@@ -272,6 +276,8 @@ public sealed partial class SockOpsBuilder
         BeginStatement(loc);
         if (!pointer.IsValid) throw new EmitException(EmitRule.Usage, loc, "A default MaybeNull has no pointer.");
         var variable = pointer.Produce(this, loc);
+        if (!_path.Assigned.Contains(variable))
+            throw new EmitException(EmitRule.Uninitialized, loc, $"The result of {variable.Name} is used where its call did not run on every path (it was made inside a branch).");
         int scope = _nextScope++;
         int elseLabel = NewLabel();
         JumpIfFalse(new NullCond(variable, isNull: false), elseLabel, loc);
@@ -302,8 +308,8 @@ public sealed partial class SockOpsBuilder
         var loc = At(file, line, member);
         BeginStatement(loc);
         if (length is <= 0 or > 0xffff) throw new EmitException(EmitRule.PacketBounds, loc, $"Packet length {length} must be 1..65535.");
-        var data = new Variable(NewRegister(), Ty.U64, "skb_data", false) { Pointer = PointerKind.Packet };
-        var end = new Variable(NewRegister(), Ty.U64, "skb_data_end", false) { Pointer = PointerKind.Packet };
+        var data = new Variable(NewRegister(), Ty.U64, "skb_data", false) { Pointer = PointerKind.Packet, Owner = this };
+        var end = new Variable(NewRegister(), Ty.U64, "skb_data_end", false) { Pointer = PointerKind.Packet, Owner = this };
         Emit(new IrInst { Kind = IrKind.Load, Dst = data.Register, Src = ContextRegister, Offset = KernelNumbers.CtxSkbData, Size = MemorySize.DW, Location = loc });
         Emit(new IrInst { Kind = IrKind.Load, Dst = end.Register, Src = ContextRegister, Offset = KernelNumbers.CtxSkbDataEnd, Size = MemorySize.DW, Location = loc });
         int scope = _nextScope++;
@@ -312,8 +318,8 @@ public sealed partial class SockOpsBuilder
         var memory = new MemoryBase { Kind = PointerKind.Packet, Pointer = data, Size = length, ScopeId = scope, Description = $"the packet (checked for {length} bytes)" };
         var packet = new PacketRef(memory);
         Branches(() => then(packet), @else, elseLabel, loc,
-            beforeThen: () => _activeScopes.Add(scope),
-            afterThen: () => _activeScopes.Remove(scope));
+            beforeThen: () => { _activeScopes.Add(scope); _packetScopes.Add(scope); },
+            afterThen: () => { _activeScopes.Remove(scope); _packetScopes.Remove(scope); });
     }
 
     private void EmitPacketCheck(PacketCond pc, int label, bool jumpWhenInside, SourceLocation loc)
@@ -342,9 +348,10 @@ public sealed partial class SockOpsBuilder
         code.AddRange(_code);
         foreach (var (value, label) in _returnLabels.OrderByDescending(p => p.Key))
         {
-            code.Add(new IrInst { Kind = IrKind.Label, LabelId = label, Location = _programLocation });
-            code.Add(new IrInst { Kind = IrKind.MovImm, Dst = 0, Imm = value, Is64 = true, Location = _programLocation });
-            code.Add(new IrInst { Kind = IrKind.Exit, Location = _programLocation });
+            var at = _returnLocations[value];
+            code.Add(new IrInst { Kind = IrKind.Label, LabelId = label, Location = at });
+            code.Add(new IrInst { Kind = IrKind.MovImm, Dst = 0, Imm = value, Is64 = true, Location = at });
+            code.Add(new IrInst { Kind = IrKind.Exit, Location = at });
         }
         int registers = _nextRegister;
         var colors = RegisterAllocator.Allocate(code, ref registers, loc => AllocateStack(8, 8, loc, permanent: true));

@@ -102,6 +102,11 @@ public enum HelperArgumentKind
     UninitializedLocalDynptr,
     /// <summary><c>ARG_PTR_TO_DYNPTR | MEM_RDONLY</c>.</summary>
     ReadOnlyDynptr,
+    /// <summary>
+    /// <c>ARG_DONTCARE</c> in the kernel's prototype, yet read by the helper (e.g. the <c>flags</c> of
+    /// <c>bpf_get_branch_snapshot</c>): the verifier does not check the register, so pass a real value.
+    /// </summary>
+    Unchecked,
 }
 
 /// <summary>Capabilities of the loading process that decide which helpers a sock_ops program may call.</summary>
@@ -175,7 +180,7 @@ public sealed class HelperDescriptor
     /// <summary>The capability the loader needs beyond CAP_BPF + CAP_NET_ADMIN.</summary>
     public HelperCapability RequiredCapability { get; }
 
-    /// <summary>The arguments r1.. in order.</summary>
+    /// <summary>The arguments r1.. in order (as the C prototype declares them; see <see cref="HelperArgumentKind.Unchecked"/>).</summary>
     public IReadOnlyList<HelperArgument> Arguments { get; }
 
     /// <summary>Whether the helper may sleep: sock_ops is not sleepable, so the verifier refuses the call ("helper call might sleep in a non-sleepable prog").</summary>
@@ -321,7 +326,7 @@ public static class Helpers
         Bpf(17, "bpf_get_cgroup_classid", Int),
         Bpf(156, "bpf_task_storage_get", HelperReturnKind.MapValueOrNull, Map(MapType.TaskStorage), A(HelperArgumentKind.BtfIdOrNull), A(HelperArgumentKind.MapValueOrNull), Any),
         Bpf(157, "bpf_task_storage_delete", Int, Map(MapType.TaskStorage), A(HelperArgumentKind.BtfIdOrNull)),
-        // CAP_PERFMON group
+        // CAP_PERFMON group. bpf_trace_printk is variadic: up to three format arguments go in r3-r5, unchecked.
         Gpl(Perfmon(6, "bpf_trace_printk", Int, RoMem, Size)),
         Gpl(Perfmon(35, "bpf_get_current_task", Int)),
         Gpl(Perfmon(158, "bpf_get_current_task_btf", HelperReturnKind.TrustedBtfId)),
@@ -341,7 +346,7 @@ public static class Helpers
         Perfmon(109, "bpf_send_signal", Int, Any),
         Perfmon(117, "bpf_send_signal_thread", Int, Any),
         Perfmon(141, "bpf_get_task_stack", Int, A(HelperArgumentKind.BtfId), Uninit, SizeOrZero, Any),
-        Gpl(Perfmon(176, "bpf_get_branch_snapshot", Int, Uninit, SizeOrZero)),
+        Gpl(Perfmon(176, "bpf_get_branch_snapshot", Int, Uninit, SizeOrZero, A(HelperArgumentKind.Unchecked))),
         Perfmon(180, "bpf_find_vma", Int, A(HelperArgumentKind.BtfId), Any, Func, StackOrNull, Any),
     ];
 

@@ -162,7 +162,11 @@ public static class SockOpsContext
     private static SockOpsContextField Tcp(string name, int offset, string description) =>
         new(name, offset, 4, W, description + " (reads 0 unless a locked full TCP socket)");
 
-    /// <summary>The declared members of <c>struct bpf_sock_ops</c> in declaration order (union members <c>args</c>, <c>reply</c>, <c>replylong</c> each listed).</summary>
+    /// <summary>
+    /// The declared members of <c>struct bpf_sock_ops</c> in declaration order, exactly as the kernel's
+    /// BTF names them: 43, with the union members <c>args</c>, <c>reply</c>, <c>replylong</c> each listed
+    /// and the <c>__bpf_md_ptr</c> unions (<c>sk</c>, <c>skb_data</c>, <c>skb_data_end</c>) by their pointer member.
+    /// </summary>
     public static IReadOnlyList<SockOpsContextField> Fields { get; } =
     [
         Op, Args, Reply, ReplyLong, Family, RemoteIp4, LocalIp4, RemoteIp6, LocalIp6, RemotePort, LocalPort, IsFullSock,
@@ -228,7 +232,7 @@ public static class SockOpsContext
     /// <c>check_ctx_access</c>; reference §1.1 and §9 items 1-2).
     /// </summary>
     /// <param name="offset">Byte offset from the ctx pointer (the instruction's offset; the ctx pointer itself must be unmodified).</param>
-    /// <param name="size">Access width in bytes: 1, 2, 4 or 8.</param>
+    /// <param name="size">Access width in bytes: 1, 2, 4 or 8. Sign-extending loads (<c>BPF_MEMSX</c>) follow the same rule.</param>
     /// <param name="isWrite">A store (<c>STX</c> or <c>ST</c>) rather than a load.</param>
     /// <param name="isAtomic">A <c>BPF_ATOMIC</c> read-modify-write (always refused on ctx).</param>
     /// <param name="targetKernel">The kernel the program is for; null means the current one (6.18). Before 6.2 the struct ends at 216.</param>

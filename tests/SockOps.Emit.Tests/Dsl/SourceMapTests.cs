@@ -71,3 +71,67 @@ public class SourceMapTests
         Assert.Equal(location, image.LocationOfSlot(error.SlotIndex!.Value));
     }
 }
+
+public class DebugInfoTests
+{
+    [Fact]
+    public void Btf_line_info_makes_the_kernel_print_the_csharp_lines()
+    {
+        var image = SeedPrograms.Clamp();
+        var debug = image.CreateDebugInfo();
+        Assert.Equal(0, debug.LineInfo[0].InstructionIndex);
+        Assert.True(debug.LineInfo.Count > 10);
+        KernelGate.Require();
+        using var loaded = DslKernel.Load(image, debugInfo: true, logLevel: VerifierLogLevel.Verbose);
+        Assert.True(loaded.Program.Info.BtfId > 0);
+        Assert.Contains("; ctx.Reply.Set(rv);", loaded.Program.VerifierLog, StringComparison.Ordinal);
+        Assert.Contains(" @ SeedPrograms.cs:", loaded.Program.VerifierLog, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_kernel_refusal_carries_the_csharp_source_line()
+    {
+        var image = SockOpsProgram.Build("refused_line", b =>
+        {
+            b.Printk("op %u\n", b.Context.Op);
+            b.Return(1);
+        });
+        KernelGate.Require();
+        var error = Kernel.RawBpf.WithoutPerfmon(() =>
+        {
+            try
+            {
+                DslKernel.Load(image, debugInfo: true).Dispose();
+                return (VerifierException?)null;
+            }
+            catch (VerifierException e)
+            {
+                return e;
+            }
+        });
+        Assert.NotNull(error);
+        Assert.Contains("; b.Printk(\"op %u\\n\", b.Context.Op); @ SourceMapTests.cs:", error.Log, StringComparison.Ordinal);
+    }
+}
+
+public class LongJumpTests
+{
+    [Fact]
+    public void A_branch_over_more_than_32767_slots_becomes_gotol_and_loads()
+    {
+        var image = SockOpsProgram.Build("long_jump", b =>
+        {
+            var ctx = b.Context;
+            var scratch = b.StackStruct<ulong>();
+            // Stack stores: unlike ctx stores, the kernel does not rewrite them, so the verifier stays fast.
+            b.If(ctx.Op == SockOp.RttCb, () => b.For(0, 200, i => b.For(0, 180, j => scratch.U64().Set((ulong)(i * 1000 + j)))));
+            b.Return(1);
+        });
+        Assert.True(image.Slots > 36000);
+        Assert.Contains(image.Instructions, i => i.Opcode == 0x06);   // JMP32 | JA: gotol
+        Assert.Equal(image.Instructions.Count, image.SourceMap.Count);
+        Assert.All(image.SourceMap, l => Assert.NotEqual(0, l.Line));
+        SockOps.Emit.TestSupport.KernelGate.Require();
+        using var loaded = DslKernel.Load(image);
+    }
+}

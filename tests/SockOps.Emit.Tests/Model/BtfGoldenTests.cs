@@ -158,4 +158,36 @@ public class BtfGoldenTests
             Assert.True(id == helper.Id, $"{helper.Name}: kernel id {id}, model {helper.Id}");
         }
     }
+
+    private static bool IsPointerKind(HelperArgumentKind kind) => kind is not (HelperArgumentKind.Anything or HelperArgumentKind.ConstSize
+        or HelperArgumentKind.ConstSizeOrZero or HelperArgumentKind.ConstAllocSizeOrZero or HelperArgumentKind.Unchecked);
+
+    [Fact]
+    public void Helper_arguments_match_the_uapi_prototypes_in_count_and_pointerness()
+    {
+        // bpf_cgrp_storage_get/delete (6.2) are newer than the 6.1 header the golden prototypes come from.
+        string[] newerThanHeader = ["bpf_cgrp_storage_get", "bpf_cgrp_storage_delete"];
+        // The header documents the skb variant (one skb argument); sock_ops gets bpf_get_cgroup_classid_curr_proto, without arguments.
+        string[] otherVariantDocumented = ["bpf_get_cgroup_classid"];
+        var mismatches = new List<string>();
+        foreach (var helper in Helpers.All)
+        {
+            if (!BtfGolden.Prototypes.TryGetValue(helper.Name, out var proto))
+            {
+                Assert.Contains(helper.Name, newerThanHeader);
+                continue;
+            }
+            if (otherVariantDocumented.Contains(helper.Name))
+            {
+                Assert.Empty(helper.Arguments);
+                continue;
+            }
+            bool[] model = [.. helper.Arguments.Select(a => IsPointerKind(a.Kind))];
+            // Addresses the helper reads with probe/copy semantics (unsafe_ptr, user_ptr) are ARG_ANYTHING to the verifier.
+            bool[] header = [.. proto.Pointers.Select((p, i) => p && proto.ArgumentNames[i] is not ("unsafe_ptr" or "user_ptr"))];
+            if (!model.SequenceEqual(header))
+                mismatches.Add($"{helper.Name}: header pointers [{string.Join(',', header)}], model [{string.Join(',', model)}]");
+        }
+        Assert.True(mismatches.Count == 0, string.Join("\n", mismatches));
+    }
 }
