@@ -118,6 +118,8 @@ public sealed class ProgramCommandsTests
         return (await stdout, await stderr);
     }
 
+    private static string[] FindCgroups(string prefix, int pid) => LeftoverCgroups(prefix, pid);
+
     private static string[] LeftoverCgroups(string prefix, int pid) =>
         [.. Directory.GetDirectories(Cgroup.FindMountPoint(), $"{prefix}-{pid.ToString(CultureInfo.InvariantCulture)}-*")];
 
@@ -134,6 +136,24 @@ public sealed class ProgramCommandsTests
         Assert.Contains(stdout.Split('\n'), l => l.StartsWith("ActiveEstablishedCb ", StringComparison.Ordinal) && l.Contains($"->{port} ", StringComparison.Ordinal));
         Assert.Contains(stdout.Split('\n'), l => l.StartsWith("StateCb ", StringComparison.Ordinal) && l.Contains("state=FinWait1->FinWait2", StringComparison.Ordinal));
         Assert.Empty(LeftoverCgroups("sockops-exec", process.Id));
+    }
+
+    [Fact]
+    public async Task Exec_interrupted_by_sigint_stops_the_command_and_leaves_nothing_behind()
+    {
+        KernelGate.Require();
+        using var process = Process.Start(Sockops("exec", "rtt-metrics", "--", "/bin/sleep", "30"))!;
+        var output = Finish(process);
+        var deadline = Stopwatch.StartNew();
+        while (FindCgroups("sockops-exec", process.Id).Length == 0 && deadline.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(50, TestContext.Current.CancellationToken);
+        string cgroupPath = Assert.Single(FindCgroups("sockops-exec", process.Id));
+        while (File.ReadAllText(Path.Combine(cgroupPath, "cgroup.procs")).Trim().Length == 0 && deadline.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(50, TestContext.Current.CancellationToken);
+        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
+        var (_, error) = await output;
+        Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(25), "the command was not stopped");
+        Assert.Equal(137, process.ExitCode); // the command was killed (128 + SIGKILL)
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+        Assert.Empty(FindCgroups("sockops-exec", process.Id));
     }
 
     [Fact]

@@ -89,6 +89,7 @@ public partial class HostingTests
             var attachment = loaded.AttachTo(cgroup);
             Assert.Equal(AttachMechanism.Link, attachment.Mechanism);
             id = loaded.Info.Id;
+            Assert.NotEqual(0u, loaded.Info.BtfId); // loaded with the source map as BTF line info
             Assert.Equal([id], cgroup.QueryPrograms(AttachType.CgroupSockOps));
             Assert.Same(loaded.RingBuffer(RttMetrics.RingBufferName), loaded.RingBuffer(RttMetrics.RingBufferName));
             loaded.Detach();
