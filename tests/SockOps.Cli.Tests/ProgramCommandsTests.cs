@@ -215,7 +215,6 @@ public sealed class ProgramCommandsTests
         Assert.True(header > 0, stdout);
         var rows = lines.Skip(header + 1).TakeWhile(l => char.IsDigit(l.FirstOrDefault())).ToList();
         Assert.NotEmpty(rows);
-        Assert.Contains(rows, r => r.Contains("55601", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("traffic: ", StringComparison.Ordinal) && l.Contains("connections completed", StringComparison.Ordinal));
         Assert.Empty(LeftoverCgroups("sockops-demo", process.Id));
     }
