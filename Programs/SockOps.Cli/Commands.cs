@@ -12,6 +12,13 @@ internal static partial class Commands
         yield return Conformance(console);
         yield return Lint(console);
         yield return Ctx(console);
+        yield return List(console);
+        yield return Dump(console);
+        yield return Verify(console);
+        yield return Attach(console);
+        yield return Exec(console);
+        yield return Demo(console);
+        yield return DemoTraffic(console);
     }
 
     /// <summary>A FILE argument; an unknown option (e.g. '--bogus') is a usage error, not a file name.</summary>

@@ -10,6 +10,7 @@ namespace SockOps.Programs.Tests;
 /// Each program attached to a temporary child cgroup, with real loopback TCP from a process inside it, and the
 /// effect asserted. One class: the tests share fixed ports (55601, 10000, 10001) and run one after another.
 /// </summary>
+[Collection(nameof(KernelCollection))]
 public class BehaviourTests
 {
     private static int Sysctl(string path) => int.Parse(File.ReadAllText(path).Trim(), CultureInfo.InvariantCulture);

@@ -82,8 +82,15 @@ internal sealed class Traffic : IDisposable
     /// <summary>Lets a <c>--hold</c> run close its sockets and waits for the process to exit with 0.</summary>
     public void Finish()
     {
-        _process.StandardInput.WriteLine("close");
-        _process.StandardInput.Close();
+        try
+        {
+            _process.StandardInput.WriteLine("close");
+            _process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // Without --hold the script does not read again and may already have exited (broken pipe).
+        }
         if (!_process.WaitForExit(TimeSpan.FromSeconds(30))) throw new TimeoutException("traffic.py did not exit");
         if (_process.ExitCode != 0)
             throw new InvalidOperationException($"traffic.py exited with {_process.ExitCode.ToString(CultureInfo.InvariantCulture)}: {_process.StandardError.ReadToEnd()}");

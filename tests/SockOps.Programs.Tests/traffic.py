@@ -51,7 +51,15 @@ def main():
     for port in args.port or [0]:
         listener = socket.socket(fam, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((host, port))
+        # Another test process (CI runs test projects in parallel) may briefly hold a fixed port: retry.
+        for attempt in range(200):
+            try:
+                listener.bind((host, port))
+                break
+            except OSError:
+                if port == 0 or attempt == 199:
+                    raise
+                time.sleep(0.05)
         listener.listen(8)
         client = socket.socket(fam, socket.SOCK_STREAM)
         if args.tos:

@@ -41,6 +41,7 @@ public sealed class ProgramRefusedException : Exception
             location = image.SourceMap[index];
         string where = location is { } l ? $" at {Path.GetFileName(l.File)}:{l.Line}" + (l.Member.Length > 0 ? $" ({l.Member})" : "") : "";
         string insn = error.InstructionIndex is int i ? $", instruction {i}" + (error.InstructionText is { } t ? $" `{t}`" : "") : "";
-        return $"the kernel refused program '{image.Name}'{where}{insn}: {error.ErrorLine}";
+        string source = error.SourceLine is { } line ? $" [kernel line info: {line}]" : "";
+        return $"the kernel refused program '{image.Name}'{where}{insn}: {error.ErrorLine}{source}";
     }
 }

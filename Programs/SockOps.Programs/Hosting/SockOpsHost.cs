@@ -17,9 +17,11 @@ public static class SockOpsHost
     /// <summary>Loads <paramref name="image"/> (not attached; see <see cref="LoadedSockOpsProgram.AttachTo(Cgroup)"/>).</summary>
     /// <param name="image">The program.</param>
     /// <param name="logLevel">Verifier log to keep for a successful load (<see cref="VerifierLogLevel.Statistics"/> gives the verifier's counters).</param>
+    /// <param name="debugInfo">Load BTF function and line info from the image's source map, so the verifier log and
+    /// <c>bpftool prog dump xlated … linum</c> show the C# lines.</param>
     /// <exception cref="ProgramRefusedException">The verifier refused the program; the message names the C# line.</exception>
     /// <exception cref="BpfException">A map or the program could not be created for another reason.</exception>
-    public static LoadedSockOpsProgram Load(ProgramImage image, VerifierLogLevel logLevel = VerifierLogLevel.None)
+    public static LoadedSockOpsProgram Load(ProgramImage image, VerifierLogLevel logLevel = VerifierLogLevel.None, bool debugInfo = true)
     {
         ArgumentNullException.ThrowIfNull(image);
         var owned = new List<IDisposable>();
@@ -31,6 +33,9 @@ public static class SockOpsHost
                 var map = BpfMap.Create(Spec(declaration, owned));
                 maps[declaration.Name] = map;
             }
+            ProgramDebugInfo? debug = debugInfo ? image.CreateDebugInfo() : null;
+            LoadedBtf? btf = debug is null ? null : LoadedBtf.Load(debug.Btf.Span);
+            if (btf is not null) owned.Add(btf);
             BpfProgram program;
             try
             {
@@ -43,6 +48,9 @@ public static class SockOpsHost
                     Instructions = image.Instructions,
                     MapReferences = image.MapReferences,
                     Maps = maps,
+                    Btf = btf,
+                    FuncInfo = debug?.FuncInfo ?? [],
+                    LineInfo = debug?.LineInfo ?? [],
                     LogLevel = logLevel,
                 });
             }

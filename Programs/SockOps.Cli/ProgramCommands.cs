@@ -1,0 +1,382 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using SockOps.Emit;
+using SockOps.Emit.Assembler;
+using SockOps.Emit.Runtime;
+using SockOps.Programs;
+using SockOps.Programs.Hosting;
+
+namespace SockOps.Cli;
+
+/// <summary>The program verbs: list, dump, verify, attach, exec, demo (and the demo's hidden traffic child).</summary>
+internal static partial class Commands
+{
+    private static Option<string[]> SetOption() => new("--set")
+    {
+        Description = "A program parameter, key=value (repeatable); 'sockops list --parameters' shows them.",
+        Arity = ArgumentArity.ZeroOrMore,
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    /// <summary>Builds a catalog program; unknown names and bad settings are usage errors (exit 2).</summary>
+    private static (CatalogEntry Entry, ProgramImage Image) BuildProgram(string name, string[]? settings)
+    {
+        try
+        {
+            var entry = ProgramCatalog.Get(name);
+            if (entry.UnavailableReason is not null) throw new NotSupportedException($"{entry.Name} is not available: {entry.UnavailableReason}");
+            return (entry, entry.Build(CatalogEntry.ParseSettings(settings ?? [])));
+        }
+        catch (ProgramParameterException e)
+        {
+            throw new CliUsageException(e.Message);
+        }
+    }
+
+    private static Command List(CliConsole console)
+    {
+        var parameters = new Option<bool>("--parameters") { Description = "Also print each program's parameters (name, type, default)." };
+        var command = new Command("list", "List the shipped sock_ops programs: name and one-line summary.") { parameters };
+        command.SetAction(parse =>
+        {
+            int width = ProgramCatalog.All.Max(e => e.Name.Length);
+            foreach (var entry in ProgramCatalog.All)
+            {
+                console.Out.WriteLine($"{entry.Name.PadRight(width)}  {entry.Summary}");
+                if (!parse.GetValue(parameters)) continue;
+                foreach (var p in entry.Parameters)
+                    console.Out.WriteLine($"{"".PadRight(width)}    --set {p.Name}=<{p.TypeName}>  (default {p.Default})");
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Dump(CliConsole console)
+    {
+        var name = new Argument<string>("NAME") { Description = "The program (see 'sockops list')." };
+        var set = SetOption();
+        var format = new Option<string>("--format") { Description = "llvm, kernel (bpftool syntax), hex (bytes per instruction) or json.", DefaultValueFactory = _ => "llvm" };
+        format.AcceptOnlyFromAmong("llvm", "kernel", "hex", "json");
+        var command = new Command("dump", "Print a program's bytecode.") { name, set, format };
+        command.SetAction(parse =>
+        {
+            var (entry, image) = BuildProgram(parse.GetValue(name)!, parse.GetValue(set));
+            switch (parse.GetValue(format))
+            {
+                case "json":
+                    console.Out.WriteLine(ProgramText.Json(entry.Name, image));
+                    break;
+                case "hex":
+                    foreach (string line in ProgramText.Hex(image)) console.Out.WriteLine(line);
+                    break;
+                default:
+                    var syntax = parse.GetValue(format) == "kernel" ? DisassemblySyntax.Kernel : DisassemblySyntax.Llvm;
+                    foreach (string line in ProgramText.Instructions(image, syntax)) console.Out.WriteLine(line);
+                    break;
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Verify(CliConsole console)
+    {
+        var name = new Argument<string?>("NAME") { Description = "The program (see 'sockops list').", Arity = ArgumentArity.ZeroOrOne };
+        var all = new Option<bool>("--all") { Description = "Verify every shipped program." };
+        var set = SetOption();
+        var command = new Command("verify", "Load programs into the kernel (not attached) and print the verifier's verdict and statistics.") { name, all, set };
+        command.SetAction(parse =>
+        {
+            string? single = parse.GetValue(name);
+            bool everything = parse.GetValue(all);
+            if (single is null == !everything) throw new CliUsageException("verify takes a program NAME or --all (not both).");
+            if (everything && parse.GetValue(set) is { Length: > 0 }) throw new CliUsageException("--set applies to one program; it cannot be combined with --all.");
+            RequireBpfAccess("verify");
+            var entries = everything ? ProgramCatalog.All : [BuildProgram(single!, parse.GetValue(set)).Entry];
+            int refused = 0;
+            foreach (var entry in entries)
+            {
+                if (entry.UnavailableReason is not null)
+                {
+                    console.Out.WriteLine($"{entry.Name}: skipped ({entry.UnavailableReason})");
+                    continue;
+                }
+                var image = everything ? entry.Build() : BuildProgram(single!, parse.GetValue(set)).Image;
+                try
+                {
+                    using var loaded = SockOpsHost.Load(image, VerifierLogLevel.Statistics);
+                    var info = loaded.Info;
+                    string stats = loaded.VerifierLog?.Split('\n').FirstOrDefault(l => l.StartsWith("processed ", StringComparison.Ordinal))?.Trim() ?? "";
+                    console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{entry.Name}: accepted: {image.Slots} slots, {image.StackSize} bytes of stack, verified_insns {info.VerifiedInstructions}, jited {info.JitedSize} bytes; {stats}"));
+                }
+                catch (ProgramRefusedException e)
+                {
+                    refused++;
+                    console.Out.WriteLine($"{entry.Name}: refused: {e.Message}");
+                }
+            }
+            return refused == 0 ? 0 : CliApp.ExitBadInput;
+        });
+        return command;
+    }
+
+    private static Command Attach(CliConsole console)
+    {
+        var name = new Argument<string>("NAME") { Description = "The program (see 'sockops list')." };
+        var cgroupPath = new Option<string>("--cgroup") { Description = "The cgroup v2 directory to attach to.", Required = true };
+        var set = SetOption();
+        var command = new Command("attach", "Attach a program to a cgroup and print what it reports until SIGINT/SIGTERM, then detach.") { name, cgroupPath, set };
+        command.SetAction(parse =>
+        {
+            var (entry, image) = BuildProgram(parse.GetValue(name)!, parse.GetValue(set));
+            string path = parse.GetValue(cgroupPath)!;
+            if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"{path}: no such cgroup directory");
+            RequireBpfAccess("attach");
+            using var stop = new CancellationTokenSource();
+            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+            using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+            using var cgroup = Cgroup.Open(path);
+            using var loaded = SockOpsHost.Load(image);
+            loaded.AttachTo(cgroup);
+            var reporter = new ProgramReporter(loaded, console.Out);
+            console.Out.WriteLine($"attached {entry.Name} (program id {loaded.Info.Id}) to {path}; SIGINT or SIGTERM detaches" +
+                                  (reporter.ReportsAnything ? "" : " (this program reports nothing; its effect is on the sockets)"));
+            console.Out.Flush();
+            while (!stop.IsCancellationRequested)
+            {
+                if (reporter.Poll() > 0) console.Out.Flush();
+                stop.Token.WaitHandle.WaitOne(200);
+            }
+            reporter.Poll();
+            loaded.Detach();
+            console.Out.WriteLine($"detached {entry.Name} from {path}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Exec(CliConsole console)
+    {
+        var name = new Argument<string>("NAME") { Description = "The program (see 'sockops list')." };
+        var commandLine = new Argument<string[]>("CMD") { Description = "The command and its arguments, after '--'.", Arity = ArgumentArity.OneOrMore };
+        var set = SetOption();
+        var command = new Command("exec", "Run a command in a temporary cgroup with a program attached; print what the program reported; exit with the command's exit code.") { name, set, commandLine };
+        command.SetAction(parse =>
+        {
+            var (entry, image) = BuildProgram(parse.GetValue(name)!, parse.GetValue(set));
+            string[] argv = parse.GetValue(commandLine)!;
+            RequireBpfAccess("exec");
+            using var cgroup = Cgroup.CreateTemporary(prefix: "sockops-exec");
+            try
+            {
+                using var loaded = SockOpsHost.Load(image);
+                loaded.AttachTo(cgroup);
+                var reporter = new ProgramReporter(loaded, console.Out);
+                using var child = StartInCgroup(cgroup, argv);
+                using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; KillQuietly(child); });
+                using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; KillQuietly(child); });
+                while (!child.WaitForExit(100)) reporter.Poll();
+                child.WaitForExit();
+                reporter.Poll();
+                if (!reporter.ReportsAnything) console.Out.WriteLine($"sockops: {entry.Name} reports nothing; its effect is on the command's sockets");
+                return child.ExitCode;
+            }
+            finally
+            {
+                KillRemaining(cgroup);
+            }
+        });
+        return command;
+    }
+
+    private static Command Demo(CliConsole console)
+    {
+        var seconds = new Option<double>("--seconds") { Description = "How long the built-in loopback traffic runs.", DefaultValueFactory = _ => 5.0 };
+        var command = new Command("demo", "Attach rtt-metrics and clamp to a temporary cgroup, drive loopback TCP from a process inside it, and show a live per-connection table.") { seconds };
+        command.SetAction(parse =>
+        {
+            double duration = parse.GetValue(seconds);
+            if (duration is <= 0 or > 3600) throw new CliUsageException("--seconds must be in (0, 3600].");
+            RequireBpfAccess("demo");
+            bool live = ReferenceEquals(console, CliConsole.System) && !Console.IsOutputRedirected;
+            using var cgroup = Cgroup.CreateTemporary(prefix: "sockops-demo");
+            try
+            {
+                using var metrics = SockOpsHost.Load(RttMetrics.Build());
+                using var clamp = SockOpsHost.Load(Clamp.Build());
+                metrics.AttachTo(cgroup);
+                clamp.AttachTo(cgroup);
+                var table = new ConnectionTable();
+                var reporter = new ProgramReporter(metrics, console.Out) { PrintRecords = false };
+                reporter.RttEvent += table.Add;
+                var start = LoopbackTraffic.SelfStartInfo(typeof(Commands).Assembly, "demo-traffic", "--seconds", duration.ToString(CultureInfo.InvariantCulture));
+                start.RedirectStandardInput = true;
+                start.RedirectStandardOutput = true;
+                start.RedirectStandardError = true;
+                using var child = Process.Start(start) ?? throw new InvalidOperationException("could not start the traffic process");
+                using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; KillQuietly(child); });
+                using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; KillQuietly(child); });
+                var stderr = child.StandardError.ReadToEndAsync();
+                var stdout = child.StandardOutput.ReadToEndAsync();
+                cgroup.AddProcess(child.Id);
+                child.StandardInput.WriteLine("go");
+                child.StandardInput.Close();
+                var watch = Stopwatch.StartNew();
+                while (!child.WaitForExit(500))
+                {
+                    reporter.Poll();
+                    if (live) console.Out.Write("\x1b[H\x1b[2J" + table.Render($"sockops demo: rtt-metrics + clamp on {cgroup.Path}, {watch.Elapsed.TotalSeconds:F1}s of {duration:F1}s") + "\n");
+                }
+                child.WaitForExit();
+                reporter.Poll();
+                if (live) console.Out.Write("\x1b[H\x1b[2J");
+                console.Out.WriteLine(table.Render($"sockops demo: rtt-metrics + clamp on a temporary cgroup, {duration:F1}s of loopback traffic"));
+                console.Out.WriteLine($"traffic: {stdout.Result.Trim()} (clamp gave the IPv6 connections on port 55601 150000-byte buffers)");
+                if (child.ExitCode != 0)
+                {
+                    console.Error.WriteLine($"sockops: the traffic process failed ({child.ExitCode}): {stderr.Result.Trim()}");
+                    return CliApp.ExitBadInput;
+                }
+                return 0;
+            }
+            finally
+            {
+                KillRemaining(cgroup);
+            }
+        });
+        return command;
+    }
+
+    private static Command DemoTraffic(CliConsole console)
+    {
+        var seconds = new Option<double>("--seconds") { DefaultValueFactory = _ => 5.0 };
+        var command = new Command("demo-traffic", "Internal: the demo's loopback traffic (waits for a line on stdin first).") { seconds };
+        command.Hidden = true;
+        command.SetAction(parse =>
+        {
+            // The parent moves this process into the demo cgroup before sending the line.
+            if (console.In.ReadLine() is null) return CliApp.ExitBadInput;
+            int connections = LoopbackTraffic.Run(TimeSpan.FromSeconds(parse.GetValue(seconds)));
+            console.Out.WriteLine($"{connections} connections completed");
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// Starts <paramref name="argv"/> already inside <paramref name="cgroup"/>: this process moves itself in, forks the
+    /// child (which inherits the cgroup from birth, before it can open a socket) and moves itself back.
+    /// </summary>
+    private static Process StartInCgroup(Cgroup cgroup, string[] argv)
+    {
+        string home = OwnCgroupPath();
+        var start = new ProcessStartInfo(argv[0]) { UseShellExecute = false };
+        foreach (string a in argv.Skip(1)) start.ArgumentList.Add(a);
+        cgroup.AddProcess(Environment.ProcessId);
+        try
+        {
+            return Process.Start(start) ?? throw new InvalidOperationException($"could not start {argv[0]}");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new InvalidOperationException($"{argv[0]}: {e.Message}");
+        }
+        finally
+        {
+            File.WriteAllText(Path.Combine(home, "cgroup.procs"), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
+    /// <summary>This process's cgroup v2 directory (the "0::" line of /proc/self/cgroup under the cgroup2 mount).</summary>
+    private static string OwnCgroupPath()
+    {
+        string relative = File.ReadAllLines("/proc/self/cgroup").FirstOrDefault(l => l.StartsWith("0::", StringComparison.Ordinal))?[3..]
+            ?? throw new InvalidOperationException("this process is in no cgroup v2 (no 0:: line in /proc/self/cgroup)");
+        return Path.Combine(Cgroup.FindMountPoint(), relative.TrimStart('/'));
+    }
+
+    /// <summary>Kills what is left in a temporary cgroup (daemons the command left behind) so it can be removed.</summary>
+    private static void KillRemaining(Cgroup cgroup)
+    {
+        if (!Directory.Exists(cgroup.Path) || cgroup.Processes.Count == 0) return;
+        string kill = Path.Combine(cgroup.Path, "cgroup.kill");
+        if (File.Exists(kill)) File.WriteAllText(kill, "1");
+        for (int i = 0; i < 100 && cgroup.Processes.Count > 0; i++) Thread.Sleep(20);
+    }
+
+    private static void KillQuietly(Process process)
+    {
+        try
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+
+    /// <summary>Fails with a clear message (exit 1) when this process cannot load and attach sock_ops programs.</summary>
+    private static void RequireBpfAccess(string verb)
+    {
+        const int CapNetAdmin = 12, CapSysAdmin = 21, CapBpf = 39;
+        ulong effective = 0;
+        foreach (string line in File.ReadLines("/proc/self/status"))
+            if (line.StartsWith("CapEff:", StringComparison.Ordinal)) effective = Convert.ToUInt64(line[7..].Trim(), 16);
+        bool bpf = (effective & (1UL << CapBpf | 1UL << CapSysAdmin)) != 0;
+        bool netAdmin = (effective & (1UL << CapNetAdmin)) != 0;
+        if (!bpf || !netAdmin)
+            throw new UnauthorizedAccessException($"'sockops {verb}' needs root or CAP_BPF and CAP_NET_ADMIN to load and attach sock_ops programs (missing: {(bpf ? "" : "CAP_BPF ")}{(netAdmin ? "" : "CAP_NET_ADMIN")}); run it with sudo.".Replace(" )", ")", StringComparison.Ordinal));
+    }
+
+    /// <summary>The demo's per-connection table, fed by RttMetrics events.</summary>
+    private sealed class ConnectionTable
+    {
+        private readonly Dictionary<ulong, Row> _rows = [];
+        private readonly object _gate = new();
+
+        private sealed class Row
+        {
+            public uint LocalPort, RemotePort, SrttUs, Cwnd, Retrans, Events;
+            public ulong BytesAcked;
+            public TcpState State;
+            public long Order;
+        }
+
+        private long _next;
+
+        public void Add(RttMetricsEvent e)
+        {
+            lock (_gate)
+            {
+                if (!_rows.TryGetValue(e.Cookie, out var row)) _rows[e.Cookie] = row = new Row { Order = _next++ };
+                row.LocalPort = e.LocalPort;
+                row.RemotePort = e.RemotePort;
+                row.State = (TcpState)e.State;
+                if (e.SrttUs != 0) row.SrttUs = e.SrttUs >> 3;
+                row.Cwnd = e.SndCwnd;
+                row.BytesAcked = Math.Max(row.BytesAcked, e.BytesAcked);
+                row.Retrans = e.TotalRetrans;
+                row.Events++;
+            }
+        }
+
+        public string Render(string title)
+        {
+            lock (_gate)
+            {
+                var sb = new System.Text.StringBuilder();
+                sb.AppendLine(title);
+                sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{_rows.Count} connections seen; the 20 most recent:"));
+                sb.AppendLine($"{"COOKIE",-10} {"PORTS",-13} {"STATE",-12} {"SRTT(us)",9} {"CWND",6} {"BYTES ACKED",12} {"RETRANS",7} {"EVENTS",6}");
+                foreach (var (cookie, r) in _rows.OrderByDescending(p => p.Value.Order).Take(20))
+                    sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{cookie,-10} {$"{r.LocalPort}->{r.RemotePort}",-13} {r.State,-12} {r.SrttUs,9} {r.Cwnd,6} {r.BytesAcked,12} {r.Retrans,7} {r.Events,6}"));
+                return sb.ToString().TrimEnd();
+            }
+        }
+    }
+}
