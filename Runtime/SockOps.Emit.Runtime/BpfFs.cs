@@ -71,6 +71,16 @@ public static class BpfFs
         }
     }
 
+    /// <summary>Checks that a descriptor is the expected kind of BPF object (its /proc/self/fd link names the anon inode:
+    /// <c>bpf-map</c>, <c>bpf-prog</c> or <c>bpf-link</c>).</summary>
+    /// <exception cref="InvalidDataException">It is another kind of object.</exception>
+    internal static void RequireKind(BpfFileDescriptor fd, string anonInodeName, string what)
+    {
+        string? target = new FileInfo("/proc/self/fd/" + fd.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)).LinkTarget;
+        if (target != "anon_inode:" + anonInodeName)
+            throw new InvalidDataException($"{what}: the descriptor is '{target}', not a BPF {anonInodeName["bpf-".Length..]} (anon_inode:{anonInodeName}).");
+    }
+
     /// <summary>Removes a pin (the object lives on while other references exist).</summary>
     public static void Unpin(string path) => File.Delete(path);
 

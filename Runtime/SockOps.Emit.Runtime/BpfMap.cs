@@ -125,6 +125,7 @@ public class BpfMap : IDisposable
     public static unsafe BpfMap FromDescriptor(BpfFileDescriptor fd)
     {
         ArgumentNullException.ThrowIfNull(fd);
+        BpfFs.RequireKind(fd, "bpf-map", "BpfMap.FromDescriptor");
         var info = default(MapInfoNative);
         var attr = new InfoAttr { BpfFd = (uint)fd.Value, InfoLength = (uint)sizeof(MapInfoNative), Info = (ulong)&info };
         BpfSyscall.Invoke(BpfCommand.ObjectGetInfoByFd, ref attr, "map info");
@@ -137,10 +138,19 @@ public class BpfMap : IDisposable
     {
         get
         {
-            var info = default(MapInfoNative);
-            var attr = new InfoAttr { BpfFd = (uint)Fd.Value, InfoLength = (uint)sizeof(MapInfoNative), Info = (ulong)&info };
-            WithFd(() => BpfSyscall.Invoke(BpfCommand.ObjectGetInfoByFd, ref attr, "map info"));
-            return info.Id;
+            bool added = false;
+            try
+            {
+                Fd.DangerousAddRef(ref added);
+                var info = default(MapInfoNative);
+                var attr = new InfoAttr { BpfFd = (uint)Fd.Value, InfoLength = (uint)sizeof(MapInfoNative), Info = (ulong)&info };
+                BpfSyscall.Invoke(BpfCommand.ObjectGetInfoByFd, ref attr, "map info");
+                return info.Id;
+            }
+            finally
+            {
+                if (added) Fd.DangerousRelease();
+            }
         }
     }
 
@@ -264,20 +274,6 @@ public class BpfMap : IDisposable
             Fd.DangerousAddRef(ref added);
             attr.MapFd = (uint)Fd.Value;
             return BpfSyscall.TryInvoke(command, ref attr);
-        }
-        finally
-        {
-            if (added) Fd.DangerousRelease();
-        }
-    }
-
-    private void WithFd(Action action)
-    {
-        bool added = false;
-        try
-        {
-            Fd.DangerousAddRef(ref added);
-            action();
         }
         finally
         {

@@ -163,6 +163,7 @@ public sealed class BpfProgram : IDisposable
         var fd = BpfFs.Open(path);
         try
         {
+            BpfFs.RequireKind(fd, "bpf-prog", $"BpfProgram.OpenPinned({path})");
             var info = ProgramInfo.Query(fd);
             return new BpfProgram(fd, info.Type, info.Name, null);
         }

@@ -128,6 +128,7 @@ public sealed class CgroupAttachment : IDisposable
         var fd = BpfFs.Open(path);
         try
         {
+            BpfFs.RequireKind(fd, "bpf-link", $"CgroupAttachment.OpenPinnedLink({path})");
             var info = QueryLink(fd);
             return new CgroupAttachment(AttachMechanism.Link, (AttachType)info.CgroupAttachType, CgroupAttachMode.Multi, fd, null, null, null);
         }

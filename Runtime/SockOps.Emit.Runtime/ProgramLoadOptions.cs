@@ -5,6 +5,16 @@ namespace SockOps.Emit.Runtime;
 /// <summary>Everything BPF_PROG_LOAD needs besides the kernel itself.</summary>
 public sealed class ProgramLoadOptions
 {
+    /// <summary>Options for a sock_ops program: type <see cref="ProgramType.SockOps"/>, expected attach type
+    /// <see cref="AttachType.CgroupSockOps"/> (what libbpf's <c>SEC("sockops")</c> uses), licence "GPL".</summary>
+    public static ProgramLoadOptions ForSockOps(string name, IReadOnlyList<Instruction> instructions) => new()
+    {
+        Type = ProgramType.SockOps,
+        ExpectedAttachType = AttachType.CgroupSockOps,
+        Name = name,
+        Instructions = instructions,
+    };
+
     /// <summary>The program type, e.g. <see cref="ProgramType.SockOps"/>.</summary>
     public required ProgramType Type { get; init; }
 

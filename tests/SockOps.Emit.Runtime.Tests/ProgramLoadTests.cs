@@ -6,13 +6,7 @@ namespace SockOps.Emit.Runtime.Tests;
 
 public class ProgramLoadTests
 {
-    internal static ProgramLoadOptions SockOpsProgram(string name, params Instruction[] code) => new()
-    {
-        Type = ProgramType.SockOps,
-        ExpectedAttachType = AttachType.CgroupSockOps,
-        Name = name,
-        Instructions = code,
-    };
+    internal static ProgramLoadOptions SockOpsProgram(string name, params Instruction[] code) => ProgramLoadOptions.ForSockOps(name, code);
 
     [Fact]
     public void Minimal_sock_ops_program_loads_and_reports_its_info()
@@ -167,6 +161,9 @@ public class ProgramLoadTests
             Assert.Equal(id, reopened.Info.Id);
             Assert.Equal(ProgramType.SockOps, reopened.Type);
             Assert.Equal("pinned_prog", reopened.Name);
+            var wrongKind = Assert.Throws<InvalidDataException>(() => BpfMap.OpenPinned(path));
+            Assert.Contains("not a BPF map", wrongKind.Message, StringComparison.Ordinal);
+            Assert.Throws<InvalidDataException>(() => CgroupAttachment.OpenPinnedLink(path));
         }
         finally
         {
