@@ -15,9 +15,13 @@ public sealed partial class SockOpsBuilder
     private sealed record PointerArg(MemoryBase Memory) : HelperArg;
 
     /// <summary>Emits a helper call; returns the variable holding r0.</summary>
-    private Variable Call(int helper, SourceLocation loc, Ty resultType, PointerKind resultPointer, params HelperArg[] args)
+    private Variable Call(int helper, SourceLocation loc, Ty resultType, PointerKind resultPointer, params HelperArg[] args) =>
+        Call(helper, null, loc, resultType, resultPointer, args);
+
+    /// <summary>Emits a helper call, or with <paramref name="kfunc"/> a kfunc call (source 2, BTF id patched by the loader).</summary>
+    private Variable Call(int helper, string? kfunc, SourceLocation loc, Ty resultType, PointerKind resultPointer, params HelperArg[] args)
     {
-        if (Helpers.WhyRefused(helper, KernelNumbers.IsGplCompatible(License), Capabilities) is { } refused)
+        if (kfunc is null && Helpers.WhyRefused(helper, KernelNumbers.IsGplCompatible(License), Capabilities) is { } refused)
             throw new EmitException(EmitRule.HelperNotAllowed, loc, $"{refused} (license \"{License}\", capabilities {Capabilities}).");
         var regs = new int[args.Length];
         // Computed scalars first (they may read the ctx through r1), then the cheap operands (constants,
@@ -52,8 +56,8 @@ public sealed partial class SockOpsBuilder
             }
         }
         for (int i = 0; i < args.Length; i++) EmitMove(i + 1, regs[i], true, loc);
-        Emit(new IrInst { Kind = IrKind.Call, Imm = helper, ArgCount = args.Length, Location = loc });
-        var result = new Variable(NewRegister(), resultType, KernelNumbers.HelperName(helper), false)
+        Emit(new IrInst { Kind = IrKind.Call, Imm = helper, KfuncName = kfunc, ArgCount = args.Length, Location = loc });
+        var result = new Variable(NewRegister(), resultType, kfunc ?? KernelNumbers.HelperName(helper), false)
         {
             Owner = this,
             DirtyUpper = !resultType.Is64(),
@@ -462,6 +466,23 @@ public sealed partial class SockOpsBuilder
         }
         return (offset, bytes.Length);
     }
+
+    // ---------------------------------------------------------------- kfuncs
+
+    /// <summary>
+    /// <c>bpf_sock_ops_enable_tx_tstamp(bpf_cast_to_kern_ctx(skops), flags)</c> (kfuncs, Linux 6.15+, GPL): turns on
+    /// the TSTAMP_* callbacks for the sendmsg being processed; only acts in TSTAMP_SENDMSG_CB (else -EOPNOTSUPP).
+    /// The loader resolves both names in the kernel's BTF (<see cref="ProgramImage.KfuncReferences"/>).
+    /// </summary>
+    public I32 SockOpsEnableTxTimestamping(U64 flags, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
+        Statement(loc =>
+        {
+            if (!KernelNumbers.IsGplCompatible(License))
+                throw new EmitException(EmitRule.HelperNotAllowed, loc, "cannot call kernel function from non-GPL compatible program (kfuncs need a GPL-compatible license).");
+            var kernelContext = Call(0, "bpf_cast_to_kern_ctx", loc, Ty.U64, PointerKind.Context, new CtxArg());
+            return Call(0, "bpf_sock_ops_enable_tx_tstamp", loc, Ty.I32, PointerKind.None,
+                new ScalarArg(new VarExpr(kernelContext)), new ScalarArg(flags.Expr));
+        }, At(file, line, member));
 
     // ---------------------------------------------------------------- scalars
 

@@ -358,8 +358,8 @@ public sealed partial class SockOpsBuilder
         var machine = MachineCode.Lower(code, colors);
         int nextLabel = _nextLabel;
         MachineCode.Optimize(machine, ref nextLabel);
-        var (instructions, maps, locations) = MachineCode.Resolve(machine);
-        return new ProgramImage(Name, instructions, maps, [.. _maps.Values], License, locations, _maxStackDepth);
+        var (instructions, maps, locations, kfuncs) = MachineCode.Resolve(machine);
+        return new ProgramImage(Name, instructions, maps, [.. _maps.Values], License, locations, _maxStackDepth, kfuncs);
     }
 }
 

@@ -131,6 +131,8 @@ internal static class DslKernel
             string text = Disassembler.Format(insn, DisassemblySyntax.Llvm);
             var map = image.MapReferences.FirstOrDefault(r => r.InstructionIndex == i);
             if (map.MapName is not null) text += $" ; map {map.MapName}";
+            var kfunc = image.KfuncReferences.FirstOrDefault(r => r.InstructionIndex == i);
+            if (kfunc.Name is not null) text += $" ; kfunc {kfunc.Name}";
             var loc = image.SourceMap[i];
             string where = loc.Line == 0 ? "" : $"{Path.GetFileName(loc.File)}:{loc.Line}";
             sb.Append(CultureInfo.InvariantCulture, $"{slot,4}: {text,-44} {hex,-47} {where}\n");
