@@ -25,9 +25,15 @@ internal enum IrKind
     Exit,       // exit (uses r0)
 }
 
-/// <summary>One intermediate instruction. Registers are numbers: 0..10 physical, ≥ 16 virtual.</summary>
-internal sealed class IrInst
+/// <summary>
+/// One intermediate instruction. Registers are numbers: 0..10 physical, ≥ 16 virtual. A struct kept in
+/// reused lists (<see cref="BuildWorkspace"/>): a Build creates a few hundred of them, and as objects they
+/// were a large share of its allocation.
+/// </summary>
+internal struct IrInst
 {
+    public IrInst() { }
+
     public IrKind Kind;
     public bool Is64 = true;
     public int Dst = -1;
@@ -45,7 +51,7 @@ internal sealed class IrInst
     public int ArgCount;
     public SourceLocation Location;
 
-    public override string ToString() => Kind switch
+    public override readonly string ToString() => Kind switch
     {
         IrKind.Label => $"L{LabelId}:",
         IrKind.Mov => $"v{Dst} = {(Is64 ? "" : "(u32)")}v{Src}",
@@ -63,7 +69,7 @@ internal sealed class IrInst
     };
 
     /// <summary>Registers read by this instruction.</summary>
-    public void Uses(List<int> into)
+    public readonly void Uses(List<int> into)
     {
         into.Clear();
         switch (Kind)
@@ -79,11 +85,12 @@ internal sealed class IrInst
             case IrKind.Call: for (int i = 1; i <= ArgCount; i++) into.Add(i); break;
             case IrKind.Exit: into.Add(0); break;
         }
-        into.RemoveAll(r => r == 10);
+        // r10 (the frame pointer) is never allocated, so it is not a use.
+        for (int i = into.Count - 1; i >= 0; i--) if (into[i] == 10) into.RemoveAt(i);
     }
 
     /// <summary>Registers written by this instruction.</summary>
-    public void Defs(List<int> into)
+    public readonly void Defs(List<int> into)
     {
         into.Clear();
         switch (Kind)
@@ -94,6 +101,4 @@ internal sealed class IrInst
             case IrKind.Call: for (int i = 0; i <= 5; i++) into.Add(i); break;
         }
     }
-
-    public IrInst Clone() => (IrInst)MemberwiseClone();
 }

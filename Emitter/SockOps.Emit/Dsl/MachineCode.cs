@@ -1,10 +1,21 @@
+using System.Runtime.InteropServices;
 using SockOps.Emit.Assembler;
 
 namespace SockOps.Emit;
 
-/// <summary>A machine instruction before label resolution: jump targets are label ids.</summary>
+/// <summary>A machine instruction before label resolution: jump targets are label ids. Pooled in <see cref="BuildWorkspace"/>.</summary>
 internal sealed class MInst
 {
+    public void Reset()
+    {
+        Insn = default;
+        Target = -1;
+        LabelId = -1;
+        MapName = null;
+        KfuncName = null;
+        Location = default;
+    }
+
     public Instruction Insn;
     public int Target = -1;   // label id for jumps
     public int LabelId = -1;  // ≥ 0: this entry is a label, not an instruction
@@ -30,18 +41,33 @@ internal static class MachineCode
 {
     private static byte Alu(bool is64, AluOperation op, bool register) => Opcode.Alu(is64, op, register ? OperandSource.Register : OperandSource.Immediate);
 
-    public static List<MInst> Lower(List<IrInst> ir, int[] colors)
+    public static List<MInst> Lower(List<IrInst> ir, int[] colors, BuildWorkspace workspace)
     {
-        var output = new List<MInst>(ir.Count + 8);
+        var output = workspace.Machine;
+        output.Clear();
         byte R(int r) => (byte)(r < 0 ? 0 : colors[r]);
-        void Add(Instruction insn, SourceLocation loc, int target = -1, string? map = null) =>
-            output.Add(new MInst { Insn = insn, Location = loc, Target = target, MapName = map });
+        void Add(Instruction insn, SourceLocation loc, int target = -1, string? map = null)
+        {
+            var m = workspace.NewMachine();
+            m.Insn = insn;
+            m.Location = loc;
+            m.Target = target;
+            m.MapName = map;
+            output.Add(m);
+        }
         foreach (var i in ir)
         {
             var loc = i.Location;
             switch (i.Kind)
             {
-                case IrKind.Label: output.Add(new MInst { LabelId = i.LabelId, Location = loc }); break;
+                case IrKind.Label:
+                {
+                    var label = workspace.NewMachine();
+                    label.LabelId = i.LabelId;
+                    label.Location = loc;
+                    output.Add(label);
+                    break;
+                }
                 case IrKind.Mov:
                     if (R(i.Dst) == R(i.Src) && i.Is64) break;
                     Add(new Instruction(Alu(i.Is64, AluOperation.Mov, true), R(i.Dst), R(i.Src), 0, 0), loc);
@@ -109,26 +135,36 @@ internal static class MachineCode
     }
 
     /// <summary>Runs the clean-up passes until nothing changes.</summary>
-    public static void Optimize(List<MInst> code, ref int nextLabel)
+    public static void Optimize(List<MInst> code, ref int nextLabel, BuildWorkspace workspace)
     {
         for (int round = 0; round < 100; round++)
         {
-            bool changed = ThreadJumps(code);
+            bool changed = ThreadJumps(code, nextLabel, workspace);
             changed |= InvertBranchOverJump(code);
             changed |= RemoveJumpsToNext(code);
-            changed |= RemoveUnreachable(code);
-            changed |= RemoveUnusedLabels(code);
-            changed |= MergeTails(code, ref nextLabel);
-            changed |= InlineSingleUseExits(code);
+            changed |= RemoveUnreachable(code, nextLabel, workspace);
+            changed |= RemoveUnusedLabels(code, nextLabel, workspace);
+            changed |= MergeTails(code, ref nextLabel, workspace);
+            changed |= InlineSingleUseExits(code, nextLabel, workspace);
             if (!changed) return;
         }
     }
 
-    private static Dictionary<int, int> LabelPositions(List<MInst> code)
+    /// <summary>Position of every label in <paramref name="code"/>, by label id (-1: not in the code).</summary>
+    private static int[] LabelPositions(List<MInst> code, int labelCount, BuildWorkspace workspace)
     {
-        var map = new Dictionary<int, int>();
-        for (int i = 0; i < code.Count; i++) if (code[i].IsLabel) map[code[i].LabelId] = i;
-        return map;
+        var positions = BuildWorkspace.Sized(ref workspace.LabelPosition, labelCount);
+        Array.Fill(positions, -1, 0, labelCount);
+        for (int i = 0; i < code.Count; i++) if (code[i].IsLabel) positions[code[i].LabelId] = i;
+        return positions;
+    }
+
+    /// <summary>How many jumps target each label, by label id.</summary>
+    private static int[] LabelReferences(List<MInst> code, int labelCount, BuildWorkspace workspace)
+    {
+        var references = BuildWorkspace.Cleared(ref workspace.LabelReferences, labelCount);
+        foreach (var m in code) if (m.IsJump) references[m.Target]++;
+        return references;
     }
 
     private static int FirstInstructionAt(List<MInst> code, int index)
@@ -138,10 +174,10 @@ internal static class MachineCode
     }
 
     /// <summary>A jump to an unconditional jump goes straight to its target.</summary>
-    private static bool ThreadJumps(List<MInst> code)
+    private static bool ThreadJumps(List<MInst> code, int labelCount, BuildWorkspace workspace)
     {
         bool changed = false;
-        var labels = LabelPositions(code);
+        var labels = LabelPositions(code, labelCount, workspace);
         foreach (var m in code)
         {
             if (!m.IsJump) continue;
@@ -207,16 +243,15 @@ internal static class MachineCode
         return changed;
     }
 
-    private static bool RemoveUnreachable(List<MInst> code)
+    private static bool RemoveUnreachable(List<MInst> code, int labelCount, BuildWorkspace workspace)
     {
         bool changed = false;
-        var targeted = new HashSet<int>();
-        foreach (var m in code) if (m.IsJump) targeted.Add(m.Target);
+        var references = LabelReferences(code, labelCount, workspace);
         for (int i = 0; i < code.Count; i++)
         {
             if (!code[i].EndsFlow) continue;
             int j = i + 1;
-            while (j < code.Count && !(code[j].IsLabel && targeted.Contains(code[j].LabelId)))
+            while (j < code.Count && !(code[j].IsLabel && references[code[j].LabelId] > 0))
             {
                 if (!code[j].IsLabel) changed = true;
                 j++;
@@ -226,31 +261,42 @@ internal static class MachineCode
         return changed;
     }
 
-    private static bool RemoveUnusedLabels(List<MInst> code)
+    private static bool RemoveUnusedLabels(List<MInst> code, int labelCount, BuildWorkspace workspace)
     {
-        var targeted = new HashSet<int>();
-        foreach (var m in code) if (m.IsJump) targeted.Add(m.Target);
-        return code.RemoveAll(m => m.IsLabel && !targeted.Contains(m.LabelId)) > 0;
+        var references = LabelReferences(code, labelCount, workspace);
+        int kept = 0;
+        for (int i = 0; i < code.Count; i++)
+        {
+            var m = code[i];
+            if (m.IsLabel && references[m.LabelId] == 0) continue;
+            code[kept++] = m;
+        }
+        int removed = code.Count - kept;
+        code.RemoveRange(kept, removed);
+        return removed > 0;
     }
 
     /// <summary>
     /// Two blocks that both continue at the same label and end with the same instructions share one copy:
     /// one keeps the suffix, the other jumps to it.
     /// </summary>
-    private static bool MergeTails(List<MInst> code, ref int nextLabel)
+    private static bool MergeTails(List<MInst> code, ref int nextLabel, BuildWorkspace workspace)
     {
-        var labels = LabelPositions(code);
-        foreach (var (label, position) in labels)
+        var ends = workspace.TailEnds;
+        var tails = workspace.Tails;
+        for (int position = 0; position < code.Count; position++)
         {
+            if (!code[position].IsLabel) continue;
+            int label = code[position].LabelId;
             // Predecessor ends: every "goto label", plus the fall-through into the label.
-            var ends = new List<int>();
+            ends.Clear();
             for (int i = 0; i < code.Count; i++) if (code[i].IsUnconditionalJump && code[i].Target == label) ends.Add(i);
             int fall = position - 1;
             while (fall >= 0 && code[fall].IsLabel) fall--;
             bool hasFall = fall >= 0 && !code[fall].EndsFlow;
             if (ends.Count + (hasFall ? 1 : 0) < 2) continue;
             // Tail of a predecessor: the instructions before its jump (or before the label for the fall-through).
-            var tails = new List<(int End, bool IsJump)>();
+            tails.Clear();
             foreach (int e in ends) tails.Add((e - 1, true));
             if (hasFall) tails.Add((fall, false));
             for (int a = 0; a < tails.Count; a++)
@@ -272,15 +318,18 @@ internal static class MachineCode
                     int dropStart = drop.End - k + 1;
                     var jump = code[drop.End + 1];
                     jump.Target = newLabel;
+                    var labelEntry = workspace.NewMachine();
+                    labelEntry.LabelId = newLabel;
+                    labelEntry.Location = code[insertAt].Location;
                     if (dropStart < insertAt)
                     {
-                        code.Insert(insertAt, new MInst { LabelId = newLabel, Location = code[insertAt].Location });
+                        code.Insert(insertAt, labelEntry);
                         code.RemoveRange(dropStart, k);
                     }
                     else
                     {
                         code.RemoveRange(dropStart, k);
-                        code.Insert(insertAt, new MInst { LabelId = newLabel, Location = code[insertAt].Location });
+                        code.Insert(insertAt, labelEntry);
                     }
                     return true;
                 }
@@ -293,11 +342,10 @@ internal static class MachineCode
     /// <c>goto L</c> where L is a short block ending in <c>exit</c> that nothing else reaches (no other jump,
     /// no fall-through): the block moves to the jump, saving the jump.
     /// </summary>
-    private static bool InlineSingleUseExits(List<MInst> code)
+    private static bool InlineSingleUseExits(List<MInst> code, int labelCount, BuildWorkspace workspace)
     {
-        var references = new Dictionary<int, int>();
-        foreach (var m in code) if (m.IsJump) references[m.Target] = references.GetValueOrDefault(m.Target) + 1;
-        var labels = LabelPositions(code);
+        var references = LabelReferences(code, labelCount, workspace);
+        var labels = LabelPositions(code, labelCount, workspace);
         for (int i = 0; i < code.Count; i++)
         {
             var jump = code[i];
@@ -312,9 +360,20 @@ internal static class MachineCode
             if (end >= code.Count || !code[end].IsExit || end - start > 2) continue;
             // Other labels on the block must not be referenced either.
             bool otherLabels = false;
-            for (int k = at; k < start; k++) if (code[k].LabelId != jump.Target && references.ContainsKey(code[k].LabelId)) otherLabels = true;
+            for (int k = at; k < start; k++) if (code[k].LabelId != jump.Target && references[code[k].LabelId] > 0) otherLabels = true;
             if (otherLabels) continue;
-            var copy = code.GetRange(start, end - start + 1).Select(m => new MInst { Insn = m.Insn, MapName = m.MapName, KfuncName = m.KfuncName, Location = m.Location }).ToList();
+            var copy = workspace.InlineCopy;
+            copy.Clear();
+            for (int k = start; k <= end; k++)
+            {
+                var original = code[k];
+                var duplicate = workspace.NewMachine();
+                duplicate.Insn = original.Insn;
+                duplicate.MapName = original.MapName;
+                duplicate.KfuncName = original.KfuncName;
+                duplicate.Location = original.Location;
+                copy.Add(duplicate);
+            }
             code.RemoveAt(i);
             code.InsertRange(i, copy);
             return true;   // positions changed; the caller's loop runs the passes again (the old block is now unreachable)
@@ -341,17 +400,23 @@ internal static class MachineCode
     /// Resolves labels through the Assembler's <see cref="InstructionBuilder"/> (fix-ups, 16-bit range checks,
     /// and — for programs whose jumps outgrow 16 bits — <c>gotol</c> relaxation on cpu v4).
     /// </summary>
-    public static (Instruction[] Instructions, MapReference[] Maps, SourceLocation[] Locations, KfuncReference[] Kfuncs) Resolve(List<MInst> code)
+    public static (Instruction[] Instructions, MapReference[] Maps, SourceLocation[] Locations, KfuncReference[] Kfuncs) Resolve(
+        List<MInst> code, int labelCount, BuildWorkspace workspace)
     {
-        using var builder = new InstructionBuilder(code.Count);
-        var labels = new Dictionary<int, Label>();
+        var builder = workspace.Assembler;
+        builder.Clear();
+        var labels = BuildWorkspace.Sized(ref workspace.AssemblerLabels, labelCount);
+        var created = BuildWorkspace.Cleared(ref workspace.AssemblerLabelCreated, labelCount);
         Label LabelFor(int id)
         {
-            if (!labels.TryGetValue(id, out var label)) labels[id] = label = builder.CreateLabel("L" + id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            return label;
+            // Unnamed: only the compiler's own labels, which are always marked and in range.
+            if (!created[id]) { labels[id] = builder.CreateLabel(); created[id] = true; }
+            return labels[id];
         }
-        var locations = new List<SourceLocation>(code.Count);
-        var kfuncs = new List<(int BuilderIndex, string Name)>();
+        var locations = workspace.Locations;
+        locations.Clear();
+        var kfuncs = workspace.Kfuncs;
+        kfuncs.Clear();
         foreach (var m in code)
         {
             if (m.IsLabel) { builder.MarkLabel(LabelFor(m.LabelId)); continue; }
@@ -377,7 +442,7 @@ internal static class MachineCode
         EncodedProgram encoded;
         try
         {
-            encoded = builder.Encode(new EncodeOptions { AllowLongJumps = true, CpuVersion = 4 });
+            encoded = builder.Encode(s_encodeOptions);
         }
         catch (AssemblerException e)
         {
@@ -385,10 +450,15 @@ internal static class MachineCode
             throw new EmitException(EmitRule.Operand, at, e.Message);
         }
         // Long-jump rewrites insert instructions after the jump they extend: they share its location.
-        var mapped = new SourceLocation[encoded.Instructions.Length];
+        var mapped = new SourceLocation[encoded.InstructionSpan.Length];
         for (int i = 0; i < locations.Count; i++) mapped[encoded.GetInstructionIndex(i)] = locations[i];
         for (int i = 1; i < mapped.Length; i++) if (mapped[i] == default) mapped[i] = mapped[i - 1];
-        return ([.. encoded.Instructions], [.. encoded.MapReferences], mapped,
-            [.. kfuncs.Select(k => new KfuncReference(encoded.GetInstructionIndex(k.BuilderIndex), k.Name))]);
+        var kfuncReferences = kfuncs.Count == 0 ? [] : new KfuncReference[kfuncs.Count];
+        for (int i = 0; i < kfuncs.Count; i++) kfuncReferences[i] = new KfuncReference(encoded.GetInstructionIndex(kfuncs[i].BuilderIndex), kfuncs[i].Name);
+        // The encoded program is ours alone and dropped here: its arrays become the image's without a copy.
+        return (ImmutableCollectionsMarshal.AsArray(encoded.Instructions)!, ImmutableCollectionsMarshal.AsArray(encoded.MapReferences)!,
+            mapped, kfuncReferences);
     }
+
+    private static readonly EncodeOptions s_encodeOptions = new() { AllowLongJumps = true, CpuVersion = 4 };
 }

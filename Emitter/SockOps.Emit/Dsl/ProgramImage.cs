@@ -110,11 +110,20 @@ public static class SockOpsProgram
     {
         ArgumentNullException.ThrowIfNull(body);
         ArgumentNullException.ThrowIfNull(license);
-        var builder = new SockOpsBuilder(name, license, capabilities, new SourceLocation(file, line, member));
-        using (SockOpsBuilder.Activate(builder))
+        var workspace = BuildWorkspace.Rent();
+        var builder = new SockOpsBuilder(name, license, capabilities, new SourceLocation(file, line, member), workspace);
+        try
         {
-            body(builder);
-            return builder.Finish();
+            using (SockOpsBuilder.Activate(builder))
+            {
+                body(builder);
+                return builder.Finish();
+            }
+        }
+        finally
+        {
+            builder.Detach();
+            BuildWorkspace.Return(workspace);
         }
     }
 }

@@ -17,33 +17,45 @@ internal static class RegisterAllocator
     /// <summary>Allocates registers; returns the colour of every register number (physical ones map to themselves).</summary>
     /// <param name="code">The code; spill loads and stores are inserted into it.</param>
     /// <param name="registerCount">Number of register numbers in use (max id + 1); grows with spills.</param>
+    /// <param name="labelCount">Label ids are below this.</param>
     /// <param name="allocateSpillSlot">Returns a fresh 8-byte stack slot offset (negative, from r10).</param>
-    public static int[] Allocate(List<IrInst> code, ref int registerCount, Func<SourceLocation, short> allocateSpillSlot)
+    /// <param name="workspace">Reused buffers; the returned colours live in it until the next Build.</param>
+    public static int[] Allocate(List<IrInst> code, ref int registerCount, int labelCount, Func<SourceLocation, short> allocateSpillSlot, BuildWorkspace workspace)
     {
-        var liveOut = RemoveDeadCode(code, registerCount);
+        var liveOut = RemoveDeadCode(code, registerCount, labelCount, workspace);
         for (int attempt = 0; ; attempt++)
         {
             if (attempt > 64) throw new InvalidOperationException("Register allocation did not converge.");
-            var (colors, spill) = TryColor(code, registerCount, liveOut ?? Liveness(code, registerCount));
+            var (colors, spill) = TryColor(code, registerCount, liveOut ?? Liveness(code, registerCount, labelCount, workspace), workspace);
             liveOut = null;
             if (spill < 0) return colors;
-            SpillRegister(code, spill, ref registerCount, allocateSpillSlot);
+            SpillRegister(code, spill, ref registerCount, allocateSpillSlot, workspace);
         }
     }
 
-    private static bool Has(ulong[] set, int r) => (set[r >> 6] & (1UL << (r & 63))) != 0;
+    private static bool Has(ReadOnlySpan<ulong> set, int r) => (set[r >> 6] & (1UL << (r & 63))) != 0;
 
-    private static (int[] Colors, int Spill) TryColor(List<IrInst> code, int n, LiveSets liveOut)
+    private static (int[] Colors, int Spill) TryColor(List<IrInst> code, int n, LiveSets liveOut, BuildWorkspace workspace)
     {
         int words = (n + 63) / 64;
-        // Interference as a bit matrix (n is small: a few hundred registers at most for real programs).
-        var adjacency = new ulong[n][];
-        for (int i = 0; i < n; i++) adjacency[i] = new ulong[words];
-        var partners = new List<int>?[n];
-        var defs = new List<int>(6);
-        var order = new List<int>();
-        var seen = new bool[n];
-        var uses = new List<int>(6);
+        // Interference as a bit matrix, row v at [v * words, (v + 1) * words) (n is small: a few hundred registers at most).
+        var adjacency = BuildWorkspace.Cleared(ref workspace.Adjacency, n * words);
+        Span<ulong> Row(int r) => adjacency.AsSpan(r * words, words);
+        if (workspace.Partners.Length < n)
+        {
+            var grown = new List<int>[Math.Max(n, workspace.Partners.Length * 2)];
+            workspace.Partners.CopyTo(grown, 0);
+            for (int i = workspace.Partners.Length; i < grown.Length; i++) grown[i] = [];
+            workspace.Partners = grown;
+        }
+        // A register without move partners has an empty list.
+        var partners = workspace.Partners;
+        for (int i = 0; i < n; i++) partners[i].Clear();
+        var defs = workspace.Defs;
+        var uses = workspace.Uses;
+        var order = workspace.Order;
+        order.Clear();
+        var seen = BuildWorkspace.Cleared(ref workspace.Seen, n);
         for (int i = 0; i < code.Count; i++)
         {
             var insn = code[i];
@@ -54,13 +66,13 @@ internal static class RegisterAllocator
             int moveSource = insn.Kind == IrKind.Mov && insn.Is64 ? insn.Src : -1;
             if (moveSource >= 0 && moveSource != 10)
             {
-                (partners[insn.Dst] ??= []).Add(moveSource);
-                (partners[moveSource] ??= []).Add(insn.Dst);
+                partners[insn.Dst].Add(moveSource);
+                partners[moveSource].Add(insn.Dst);
             }
             var live = liveOut[i];
             foreach (int d in defs)
             {
-                var row = adjacency[d];
+                var row = Row(d);
                 for (int w = 0; w < words; w++)
                 {
                     ulong bits = live[w];
@@ -70,7 +82,7 @@ internal static class RegisterAllocator
                         bits &= bits - 1;
                         if (r == d || r == moveSource) continue;
                         row[r >> 6] |= 1UL << (r & 63);
-                        adjacency[r][d >> 6] |= 1UL << (d & 63);
+                        adjacency[r * words + (d >> 6)] |= 1UL << (d & 63);
                     }
                 }
             }
@@ -78,16 +90,19 @@ internal static class RegisterAllocator
 
         // Values that live across a call are the most constrained (r6-r9 only): colour them first, so that
         // their move partners can then follow them into the same register.
-        order = [.. order.Where(v => Has(adjacency[v], 0) && Has(adjacency[v], 5)), .. order.Where(v => !(Has(adjacency[v], 0) && Has(adjacency[v], 5)))];
+        var reordered = workspace.Reordered;
+        reordered.Clear();
+        foreach (int v in order) if (Has(Row(v), 0) && Has(Row(v), 5)) reordered.Add(v);
+        foreach (int v in order) if (!(Has(Row(v), 0) && Has(Row(v), 5))) reordered.Add(v);
 
-        var colors = new int[n];
+        var colors = BuildWorkspace.Sized(ref workspace.Colors, n);
         for (int i = 0; i < n; i++) colors[i] = i < FirstVirtual ? i : -1;
         Span<bool> forbidden = stackalloc bool[11];
-        foreach (int v in order)
+        foreach (int v in reordered)
         {
             forbidden.Clear();
             forbidden[10] = true;
-            var row = adjacency[v];
+            var row = Row(v);
             for (int w = 0; w < words; w++)
             {
                 ulong bits = row[w];
@@ -100,7 +115,7 @@ internal static class RegisterAllocator
             }
             int chosen = -1;
             var mine = partners[v];
-            if (mine is not null)
+            if (mine.Count > 0)
             {
                 foreach (int p in mine)
                     if (colors[p] >= 0 && !forbidden[colors[p]]) { chosen = colors[p]; break; }
@@ -109,7 +124,8 @@ internal static class RegisterAllocator
                     // Look one move further: a partner that will itself want a physical register.
                     foreach (int p in mine)
                     {
-                        if (partners[p] is not { } theirs || Has(adjacency[p], v)) continue;
+                        var theirs = partners[p];
+                        if (theirs.Count == 0 || Has(Row(p), v)) continue;
                         foreach (int q in theirs)
                             if (q != v && colors[q] >= 0 && !forbidden[colors[q]]) { chosen = colors[q]; break; }
                         if (chosen >= 0) break;
@@ -126,13 +142,13 @@ internal static class RegisterAllocator
     }
 
     /// <summary>Removes side-effect-free instructions whose results are never read (e.g. a dead initial value).</summary>
-    private static LiveSets RemoveDeadCode(List<IrInst> code, int n)
+    private static LiveSets RemoveDeadCode(List<IrInst> code, int n, int labelCount, BuildWorkspace workspace)
     {
-        var defs = new List<int>();
+        var defs = workspace.Defs;
         while (true)
         {
             bool changed = false;
-            var liveOut = Liveness(code, n);
+            var liveOut = Liveness(code, n, labelCount, workspace);
             for (int i = code.Count - 1; i >= 0; i--)
             {
                 var insn = code[i];
@@ -149,35 +165,46 @@ internal static class RegisterAllocator
         }
     }
 
-    /// <summary>Bit sets of registers per instruction, in one flat array.</summary>
-    internal sealed class LiveSets(int count, int words)
+    /// <summary>Bit sets of registers per instruction, in one flat array (reused from Build to Build).</summary>
+    internal sealed class LiveSets
     {
-        private readonly ulong[] _data = new ulong[Math.Max(1, count * words)];
+        private ulong[] _data = [];
 
-        public int Words { get; } = words;
+        public int Words { get; private set; }
+
+        /// <summary>Makes room for <paramref name="count"/> empty sets of <paramref name="words"/> words.</summary>
+        public void Reset(int count, int words)
+        {
+            Words = words;
+            BuildWorkspace.Cleared(ref _data, Math.Max(1, count * words));
+        }
 
         public Span<ulong> this[int index] => _data.AsSpan(index * Words, Words);
 
         public bool Contains(int index, int register) => (_data[index * Words + (register >> 6)] & (1UL << (register & 63))) != 0;
     }
 
-    /// <summary>Live-out sets per instruction (backward data flow to a fixed point).</summary>
-    internal static LiveSets Liveness(List<IrInst> code, int n)
+    /// <summary>Live-out sets per instruction (backward data flow to a fixed point); valid until the next call.</summary>
+    internal static LiveSets Liveness(List<IrInst> code, int n, int labelCount, BuildWorkspace workspace)
     {
         int words = (n + 63) / 64;
         int count = code.Count;
-        var labelIndex = new Dictionary<int, int>();
+        var labelIndex = BuildWorkspace.Sized(ref workspace.LabelIndex, labelCount);
         for (int i = 0; i < count; i++) if (code[i].Kind == IrKind.Label) labelIndex[code[i].LabelId] = i;
-        var liveIn = new LiveSets(count, words);
-        var liveOut = new LiveSets(count, words);
-        // Uses and defs of every instruction, flattened: [start[i], start[i + 1]) in one array each.
-        var uses = new List<int>(6);
-        var defs = new List<int>(6);
-        var useStart = new int[count + 1];
-        var defStart = new int[count + 1];
-        var useList = new List<int>(count * 2);
-        var defList = new List<int>(count);
-        var target = new int[count];
+        var liveIn = workspace.LiveIn;
+        var liveOut = workspace.LiveOut;
+        liveIn.Reset(count, words);
+        liveOut.Reset(count, words);
+        // Uses and defs of every instruction, flattened: [start[i], start[i + 1]) in one list each.
+        var uses = workspace.Uses;
+        var defs = workspace.Defs;
+        var useStart = BuildWorkspace.Sized(ref workspace.UseStart, count + 1);
+        var defStart = BuildWorkspace.Sized(ref workspace.DefStart, count + 1);
+        var useList = workspace.UseList;
+        var defList = workspace.DefList;
+        useList.Clear();
+        defList.Clear();
+        var target = BuildWorkspace.Sized(ref workspace.JumpTarget, count);
         for (int i = 0; i < count; i++)
         {
             var insn = code[i];
@@ -192,7 +219,7 @@ internal static class RegisterAllocator
         useStart[count] = useList.Count;
         defStart[count] = defList.Count;
         bool changed = true;
-        Span<ulong> scratch = words <= 64 ? stackalloc ulong[words] : new ulong[words];
+        Span<ulong> scratch = words <= 64 ? stackalloc ulong[words] : BuildWorkspace.Sized(ref workspace.LivenessScratch, words).AsSpan(0, words);
         while (changed)
         {
             changed = false;
@@ -215,12 +242,12 @@ internal static class RegisterAllocator
 
     private static void Or(Span<ulong> into, ReadOnlySpan<ulong> from) { for (int i = 0; i < into.Length; i++) into[i] |= from[i]; }
 
-    private static void SpillRegister(List<IrInst> code, int v, ref int registerCount, Func<SourceLocation, short> allocateSpillSlot)
+    private static void SpillRegister(List<IrInst> code, int v, ref int registerCount, Func<SourceLocation, short> allocateSpillSlot, BuildWorkspace workspace)
     {
         short slot = 0;
         bool allocated = false;
-        var uses = new List<int>();
-        var defs = new List<int>();
+        var uses = workspace.Uses;
+        var defs = workspace.Defs;
         for (int i = 0; i < code.Count; i++)
         {
             var insn = code[i];
@@ -232,6 +259,7 @@ internal static class RegisterAllocator
             int temp = registerCount++;
             if (insn.Dst == v) insn.Dst = temp;
             if (insn.Src == v) insn.Src = temp;
+            code[i] = insn;
             if (used)
             {
                 code.Insert(i, new IrInst { Kind = IrKind.Load, Dst = temp, Src = 10, Offset = slot, Size = MemorySize.DW, Location = insn.Location });

@@ -11,8 +11,9 @@ public sealed partial class SockOpsBuilder
 {
     [ThreadStatic] private static SockOpsBuilder? s_current;
 
-    private readonly List<IrInst> _code = [];
-    private readonly List<IrInst> _prologue = [];
+    private readonly BuildWorkspace _workspace;
+    private readonly List<IrInst> _code;
+    private readonly List<IrInst> _prologue;
     private readonly Dictionary<long, short> _constantSlots = [];
     private readonly Dictionary<int, int> _returnLabels = [];
     private readonly Dictionary<int, SourceLocation> _returnLocations = [];
@@ -30,8 +31,11 @@ public sealed partial class SockOpsBuilder
     private int _blockDepth;
     private bool _finished;
 
-    internal SockOpsBuilder(string name, string license, BpfCapabilities capabilities, SourceLocation location)
+    internal SockOpsBuilder(string name, string license, BpfCapabilities capabilities, SourceLocation location, BuildWorkspace workspace)
     {
+        _workspace = workspace;
+        _code = workspace.Code;
+        _prologue = workspace.Prologue;
         Name = name;
         License = license;
         Capabilities = capabilities;
@@ -87,6 +91,9 @@ public sealed partial class SockOpsBuilder
     // ---------------------------------------------------------------- low-level emission
 
     internal int NewRegister() => _nextRegister++;
+
+    /// <summary>After Build (also a failed one): the workspace goes to the next Build, so this builder takes no more statements.</summary>
+    internal void Detach() => _finished = true;
 
     internal void MarkAssigned(Variable v) => _path.Assigned.Add(v);
 

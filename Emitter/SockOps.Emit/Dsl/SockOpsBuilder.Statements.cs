@@ -343,22 +343,25 @@ public sealed partial class SockOpsBuilder
             throw new EmitException(EmitRule.FallThrough, _programLocation,
                 $"Program '{Name}' can reach its end without a Return; every path must end with Return(0) or Return(1).");
         _finished = true;
-        var code = new List<IrInst>(_prologue.Count + _code.Count + 8);
+        var code = _workspace.Program;
+        code.Clear();
         code.AddRange(_prologue);
         code.AddRange(_code);
-        foreach (var (value, label) in _returnLabels.OrderByDescending(p => p.Key))
+        // Return blocks, "return 1" first (values are only 0 and 1).
+        for (int value = 1; value >= 0; value--)
         {
+            if (!_returnLabels.TryGetValue(value, out int label)) continue;
             var at = _returnLocations[value];
             code.Add(new IrInst { Kind = IrKind.Label, LabelId = label, Location = at });
             code.Add(new IrInst { Kind = IrKind.MovImm, Dst = 0, Imm = value, Is64 = true, Location = at });
             code.Add(new IrInst { Kind = IrKind.Exit, Location = at });
         }
         int registers = _nextRegister;
-        var colors = RegisterAllocator.Allocate(code, ref registers, loc => AllocateStack(8, 8, loc, permanent: true));
-        var machine = MachineCode.Lower(code, colors);
+        var colors = RegisterAllocator.Allocate(code, ref registers, _nextLabel, loc => AllocateStack(8, 8, loc, permanent: true), _workspace);
+        var machine = MachineCode.Lower(code, colors, _workspace);
         int nextLabel = _nextLabel;
-        MachineCode.Optimize(machine, ref nextLabel);
-        var (instructions, maps, locations, kfuncs) = MachineCode.Resolve(machine);
+        MachineCode.Optimize(machine, ref nextLabel, _workspace);
+        var (instructions, maps, locations, kfuncs) = MachineCode.Resolve(machine, nextLabel, _workspace);
         return new ProgramImage(Name, instructions, maps, [.. _maps.Values], License, locations, _maxStackDepth, kfuncs);
     }
 }
