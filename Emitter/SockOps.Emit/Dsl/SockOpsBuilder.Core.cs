@@ -59,16 +59,43 @@ public sealed partial class SockOpsBuilder
 
     internal int ContextRegister { get; }
 
-    /// <summary>Path-sensitive facts the verifier also tracks: reachability, assigned locals, open references.</summary>
+    /// <summary>
+    /// Path-sensitive facts the verifier also tracks: reachability, assigned locals, open references. Cloned at
+    /// every branch, so the common parts are cheap: assigned variables are a bit set over their (unique) virtual
+    /// registers, and the rarely used sets exist only once something is in them.
+    /// </summary>
     internal sealed class PathState
     {
         public bool Reachable = true;
-        public HashSet<Variable> Assigned = [];
-        public List<(Variable Reservation, SourceLocation Where)> OpenReferences = [];
-        /// <summary>Packet checks whose pointers a helper invalidated (bpf_store_hdr_opt may change the packet).</summary>
-        public HashSet<int> InvalidPackets = [];
+        private ulong[] _assigned = [];
+        /// <summary>Ring buffer reservations not yet submitted or discarded (null: none).</summary>
+        public List<(Variable Reservation, SourceLocation Where)>? OpenReferences;
+        /// <summary>Packet checks whose pointers a helper invalidated (bpf_store_hdr_opt may change the packet); null: none.</summary>
+        public HashSet<int>? InvalidPackets;
 
-        public PathState Clone() => new() { Reachable = Reachable, Assigned = [.. Assigned], OpenReferences = [.. OpenReferences], InvalidPackets = [.. InvalidPackets] };
+        public bool IsAssigned(Variable v) => v.Register >> 6 < _assigned.Length && (_assigned[v.Register >> 6] & (1UL << (v.Register & 63))) != 0;
+
+        public void Assign(Variable v)
+        {
+            int word = v.Register >> 6;
+            if (word >= _assigned.Length) Array.Resize(ref _assigned, word + 1);
+            _assigned[word] |= 1UL << (v.Register & 63);
+        }
+
+        public PathState Clone() => new()
+        {
+            Reachable = Reachable,
+            _assigned = _assigned.Length == 0 ? [] : (ulong[])_assigned.Clone(),
+            OpenReferences = OpenReferences is { Count: > 0 } open ? [.. open] : null,
+            InvalidPackets = InvalidPackets is { Count: > 0 } invalid ? [.. invalid] : null,
+        };
+
+        /// <summary>Assigned on both paths.</summary>
+        public void IntersectAssigned(PathState a, PathState b)
+        {
+            _assigned = new ulong[Math.Min(a._assigned.Length, b._assigned.Length)];
+            for (int i = 0; i < _assigned.Length; i++) _assigned[i] = a._assigned[i] & b._assigned[i];
+        }
     }
 
     internal static SockOpsBuilder Current(SourceLocation location) =>
@@ -95,7 +122,10 @@ public sealed partial class SockOpsBuilder
     /// <summary>After Build (also a failed one): the workspace goes to the next Build, so this builder takes no more statements.</summary>
     internal void Detach() => _finished = true;
 
-    internal void MarkAssigned(Variable v) => _path.Assigned.Add(v);
+    internal void MarkAssigned(Variable v) => _path.Assign(v);
+
+    /// <summary>Assigned on every path to here (and a value of this program: registers are numbered per program).</summary>
+    internal bool IsAssigned(Variable v) => ReferenceEquals(v.Owner, this) && _path.IsAssigned(v);
 
     internal int NewLabel() => _nextLabel++;
 
@@ -144,19 +174,26 @@ public sealed partial class SockOpsBuilder
     {
         if (!a.Reachable) return b;
         if (!b.Reachable) return a;
-        var merged = new PathState { Reachable = true, Assigned = [.. a.Assigned] };
-        merged.Assigned.IntersectWith(b.Assigned);
-        var aRefs = a.OpenReferences.Select(r => r.Reservation).ToHashSet();
-        var bRefs = b.OpenReferences.Select(r => r.Reservation).ToHashSet();
-        if (!aRefs.SetEquals(bRefs))
+        var merged = new PathState { Reachable = true };
+        merged.IntersectAssigned(a, b);
+        var aRefs = a.OpenReferences;
+        var bRefs = b.OpenReferences;
+        if (aRefs is { Count: > 0 } || bRefs is { Count: > 0 })
         {
-            var leaked = a.OpenReferences.Concat(b.OpenReferences).First(r => !(aRefs.Contains(r.Reservation) && bRefs.Contains(r.Reservation)));
-            throw new EmitException(EmitRule.ReferenceLeak, loc,
-                $"The ring buffer reservation made at {leaked.Where} is submitted or discarded on one path but not on the other.");
+            aRefs ??= [];
+            bRefs ??= [];
+            bool InBoth(Variable v) => aRefs.Exists(r => r.Reservation == v) && bRefs.Exists(r => r.Reservation == v);
+            foreach (var r in aRefs.Concat(bRefs))
+                if (!InBoth(r.Reservation))
+                    throw new EmitException(EmitRule.ReferenceLeak, loc,
+                        $"The ring buffer reservation made at {r.Where} is submitted or discarded on one path but not on the other.");
+            merged.OpenReferences = [.. aRefs];
         }
-        merged.OpenReferences = [.. a.OpenReferences];
-        merged.InvalidPackets = [.. a.InvalidPackets];
-        merged.InvalidPackets.UnionWith(b.InvalidPackets);
+        if (a.InvalidPackets is { Count: > 0 } || b.InvalidPackets is { Count: > 0 })
+        {
+            merged.InvalidPackets = [.. a.InvalidPackets ?? []];
+            if (b.InvalidPackets is not null) merged.InvalidPackets.UnionWith(b.InvalidPackets);
+        }
         return merged;
     }
 

@@ -283,7 +283,7 @@ public sealed partial class SockOpsBuilder
         if (m.ScopeId != 0 && !_activeScopes.Contains(m.ScopeId))
             throw new EmitException(EmitRule.NullCheck, loc,
                 $"{m.Description} is used outside the null check that produced it; the kernel only allows it inside that branch.");
-        if (m.Kind == PointerKind.Packet && _path.InvalidPackets.Contains(m.ScopeId))
+        if (m.Kind == PointerKind.Packet && _path.InvalidPackets?.Contains(m.ScopeId) == true)
             throw new EmitException(EmitRule.PacketBounds, loc,
                 "Packet pointers are invalid after bpf_store_hdr_opt on this path (the helper may change the packet); check the bounds again with IfPacketHas.");
         if (l.Offset < 0 || l.Offset + SizeOf(l.Size) > m.Size)
@@ -310,7 +310,7 @@ public sealed partial class SockOpsBuilder
         CheckOwner(v, loc);
         if (v.ScopeId != 0 && !_activeScopes.Contains(v.ScopeId))
             throw new EmitException(EmitRule.NullCheck, loc, $"'{v.Name}' is used outside the scope that produced it.");
-        if (!_path.Assigned.Contains(v))
+        if (!IsAssigned(v))
             throw new EmitException(EmitRule.Uninitialized, loc, v.IsLocal
                 ? $"Local '{v.Name}' is read before it is assigned on every path."
                 : $"The result of {v.Name} is used where its call did not run on every path (it was made inside a branch).");
@@ -325,7 +325,7 @@ public sealed partial class SockOpsBuilder
             case VarExpr { Variable.IsLocal: true } v:
                 CheckOwner(v.Variable, loc);
                 EvalInto(v.Variable.Register, Fold.Convert(value, v.Type), loc);
-                _path.Assigned.Add(v.Variable);
+                _path.Assign(v.Variable);
                 return;
             case LoadExpr l:
                 if (!l.Writable)

@@ -64,7 +64,7 @@ public sealed partial class SockOpsBuilder
             Pointer = resultPointer,
         };
         EmitMove(result.Register, 0, true, loc);
-        _path.Assigned.Add(result);
+        _path.Assign(result);
         return result;
     }
 
@@ -365,7 +365,7 @@ public sealed partial class SockOpsBuilder
             var v = Call(KernelNumbers.StoreHdrOpt, loc, Ty.I32, PointerKind.None, new CtxArg(), StackObject(option, -1, "The option", loc),
                 new ScalarArg(Fold.Const(Ty.U64, option.Size)), new ScalarArg(flags.Expr));
             // The kernel counts store_hdr_opt among the helpers that change packet data: every packet pointer dies.
-            _path.InvalidPackets.UnionWith(_packetScopes);
+            if (_packetScopes.Count > 0) (_path.InvalidPackets ??= []).UnionWith(_packetScopes);
             return v;
         }, At(file, line, member));
 
@@ -412,10 +412,10 @@ public sealed partial class SockOpsBuilder
     {
         ArgumentNullException.ThrowIfNull(record);
         BeginStatement(loc);
-        int index = _path.OpenReferences.FindIndex(r => r.Reservation == record.Memory.Pointer);
+        int index = _path.OpenReferences?.FindIndex(r => r.Reservation == record.Memory.Pointer) ?? -1;
         if (index < 0) throw new EmitException(EmitRule.ReferenceLeak, loc, "This ring buffer record was already submitted or discarded on this path.");
         Call(helper, loc, Ty.U64, PointerKind.None, new PointerArg(record.Memory), new ScalarArg(Fold.Const(Ty.U64, (long)flags)));
-        _path.OpenReferences.RemoveAt(index);
+        _path.OpenReferences!.RemoveAt(index);
     }
 
     /// <summary><c>bpf_perf_event_output(skops, map, flags, data, sizeof data)</c> (GPL-only).</summary>

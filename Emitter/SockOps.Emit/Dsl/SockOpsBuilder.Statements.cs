@@ -61,7 +61,7 @@ public sealed partial class SockOpsBuilder
         if (initial is not null)
         {
             EvalInto(v.Register, Fold.Convert(initial, type), loc);
-            _path.Assigned.Add(v);
+            _path.Assign(v);
         }
         return expr;
     }
@@ -166,9 +166,9 @@ public sealed partial class SockOpsBuilder
 
     private void CheckNoOpenReferences(SourceLocation loc)
     {
-        if (_path.OpenReferences.Count > 0)
+        if (_path.OpenReferences is { Count: > 0 } open)
             throw new EmitException(EmitRule.ReferenceLeak, loc,
-                $"Returning while the ring buffer reservation made at {_path.OpenReferences[0].Where} is neither submitted nor discarded.");
+                $"Returning while the ring buffer reservation made at {open[0].Where} is neither submitted nor discarded.");
     }
 
     /// <summary>
@@ -276,7 +276,7 @@ public sealed partial class SockOpsBuilder
         BeginStatement(loc);
         if (!pointer.IsValid) throw new EmitException(EmitRule.Usage, loc, "A default MaybeNull has no pointer.");
         var variable = pointer.Produce(this, loc);
-        if (!_path.Assigned.Contains(variable))
+        if (!IsAssigned(variable))
             throw new EmitException(EmitRule.Uninitialized, loc, $"The result of {variable.Name} is used where its call did not run on every path (it was made inside a branch).");
         int scope = _nextScope++;
         int elseLabel = NewLabel();
@@ -286,12 +286,12 @@ public sealed partial class SockOpsBuilder
             beforeThen: () =>
             {
                 _activeScopes.Add(scope);
-                if (pointer.IsReference) _path.OpenReferences.Add((variable, loc));
+                if (pointer.IsReference) (_path.OpenReferences ??= []).Add((variable, loc));
             },
             afterThen: () =>
             {
                 _activeScopes.Remove(scope);
-                if (_path.Reachable && _path.OpenReferences.Any(r => r.Reservation == variable))
+                if (_path.Reachable && _path.OpenReferences?.Exists(r => r.Reservation == variable) == true)
                     throw new EmitException(EmitRule.ReferenceLeak, loc,
                         "The ring buffer reservation is neither submitted nor discarded before its null-checked block ends.");
             });
