@@ -23,15 +23,15 @@ public sealed partial class SockOpsBuilder
     {
         if (kfunc is null && Helpers.WhyRefused(helper, KernelNumbers.IsGplCompatible(License), Capabilities) is { } refused)
             throw new EmitException(EmitRule.HelperNotAllowed, loc, $"{refused} (license \"{License}\", capabilities {Capabilities}).");
-        var regs = new int[args.Length];
+        Span<int> regs = stackalloc int[args.Length];
         // Computed scalars first (they may read the ctx through r1), then the cheap operands (constants,
         // stack addresses, map pointers) right before the call, so that each can be built in its argument
-        // register. The operands are pure, so the order does not change the meaning.
-        var order = Enumerable.Range(0, args.Length)
-            .OrderBy(i => args[i] is ScalarArg { Value: not ConstExpr } ? 0 : args[i] is PointerArg or CtxArg ? 1 : 2)
-            .ToArray();
-        foreach (int i in order)
+        // register. The operands are pure, so the order does not change the meaning. (One pass per rank keeps
+        // the argument order within a rank.)
+        for (int rank = 0; rank <= 2; rank++)
+        for (int i = 0; i < args.Length; i++)
         {
+            if (ArgumentRank(args[i]) != rank) continue;
             switch (args[i])
             {
                 case CtxArg:
@@ -67,6 +67,8 @@ public sealed partial class SockOpsBuilder
         _path.Assign(result);
         return result;
     }
+
+    private static int ArgumentRank(HelperArg arg) => arg is ScalarArg { Value: not ConstExpr } ? 0 : arg is PointerArg or CtxArg ? 1 : 2;
 
     private MapDeclaration Use<TKey, TValue>(Map<TKey, TValue> map, SourceLocation loc, string helper, params MapKind[] kinds)
         where TKey : unmanaged where TValue : unmanaged
@@ -431,9 +433,11 @@ public sealed partial class SockOpsBuilder
             ArgumentNullException.ThrowIfNull(args);
             if (args.Length > 3) throw new EmitException(EmitRule.HelperArgument, loc, "bpf_trace_printk takes at most 3 arguments.");
             var (offset, length) = StringOnStack(format, loc);
-            var list = new List<HelperArg> { new StackArg(offset), new ScalarArg(Fold.Const(Ty.U64, length)) };
-            foreach (var a in args) list.Add(new ScalarArg(a.Value));
-            return Call(KernelNumbers.TracePrintk, loc, Ty.I32, PointerKind.None, [.. list]);
+            var helperArgs = new HelperArg[2 + args.Length];
+            helperArgs[0] = new StackArg(offset);
+            helperArgs[1] = new ScalarArg(Fold.Const(Ty.U64, length));
+            for (int i = 0; i < args.Length; i++) helperArgs[2 + i] = new ScalarArg(args[i].Value);
+            return Call(KernelNumbers.TracePrintk, loc, Ty.I32, PointerKind.None, helperArgs);
         }, At(file, line, member));
 
     /// <summary><c>bpf_printk(fmt)</c>.</summary>
@@ -455,7 +459,11 @@ public sealed partial class SockOpsBuilder
     /// <summary>Writes a NUL-terminated string into temporary stack with 4-byte immediate stores.</summary>
     private (short Offset, int Length) StringOnStack(string text, SourceLocation loc)
     {
-        byte[] bytes = Encoding.UTF8.GetBytes(text + "\0");
+        // UTF-8 and a NUL, encoded on the stack of this method (formats are short).
+        int count = Encoding.UTF8.GetByteCount(text) + 1;
+        Span<byte> bytes = count <= 256 ? stackalloc byte[count] : new byte[count];
+        Encoding.UTF8.GetBytes(text, bytes);
+        bytes[^1] = 0;
         int padded = (bytes.Length + 3) / 4 * 4;
         short offset = AllocateStack(padded, 8, loc);
         for (int i = 0; i < padded; i += 4)
