@@ -20,6 +20,14 @@ internal sealed class BuildWorkspace
     public readonly List<IrInst> Prologue = new(32);
     public readonly List<IrInst> Program = new(256);
 
+    // The builder's tables.
+    public readonly Dictionary<long, short> ConstantSlots = [];
+    public readonly Dictionary<int, int> ReturnLabels = [];
+    public readonly Dictionary<int, SourceLocation> ReturnLocations = [];
+    public readonly Dictionary<string, MapDeclaration> Maps = new(StringComparer.Ordinal);
+    public readonly List<int> ActiveScopes = new(8);
+    public readonly List<int> PacketScopes = new(4);
+
     // Register allocation (RegisterAllocator): small lists for one instruction's uses and defs, flattened
     // uses/defs of the whole program, live-in/live-out bit sets, the interference matrix, move partners.
     public readonly List<int> Uses = new(8);
@@ -69,6 +77,12 @@ internal sealed class BuildWorkspace
         workspace.Code.Clear();
         workspace.Prologue.Clear();
         workspace.Program.Clear();
+        workspace.ConstantSlots.Clear();
+        workspace.ReturnLabels.Clear();
+        workspace.ReturnLocations.Clear();
+        workspace.Maps.Clear();
+        workspace.ActiveScopes.Clear();
+        workspace.PacketScopes.Clear();
         workspace.Machine.Clear();
         workspace.Locations.Clear();
         workspace.Kfuncs.Clear();

@@ -47,6 +47,9 @@ internal sealed class Variable(int register, Ty type, string name, bool isLocal)
     public int ScopeId { get; init; }
     /// <summary>The builder whose register this is (values cannot cross programs).</summary>
     public object? Owner { get; init; }
+
+    /// <summary>The variable as an expression (one node per variable: reading it twice is the same tree).</summary>
+    public VarExpr Expr => field ??= new VarExpr(this);
 }
 
 internal sealed class VarExpr(Variable variable) : Expr(variable.Type)
@@ -135,7 +138,17 @@ internal sealed class ConstCond(bool value) : Cond
 /// <summary>Constructors with constant folding and algebraic simplification.</summary>
 internal static class Fold
 {
-    public static Expr Const(Ty t, long v) => new ConstExpr(t, v);
+    public static Expr Const(Ty t, long v)
+    {
+        if (v is < SmallMin or > SmallMax) return new ConstExpr(t, v);
+        // Small constants (helper sizes, levels, flags, 0/1/-1) recur in every program: one node each. Nodes
+        // are immutable, so two threads creating the same one at once is harmless.
+        ref var cached = ref s_small[(int)t * (SmallMax - SmallMin + 1) + (int)(v - SmallMin)];
+        return cached ??= new ConstExpr(t, v);
+    }
+
+    private const int SmallMin = -1, SmallMax = 255;
+    private static readonly ConstExpr?[] s_small = new ConstExpr?[4 * (SmallMax - SmallMin + 1)];
 
     public static bool IsConst(Expr e, out long value)
     {

@@ -14,12 +14,13 @@ public sealed partial class SockOpsBuilder
     private readonly BuildWorkspace _workspace;
     private readonly List<IrInst> _code;
     private readonly List<IrInst> _prologue;
-    private readonly Dictionary<long, short> _constantSlots = [];
-    private readonly Dictionary<int, int> _returnLabels = [];
-    private readonly Dictionary<int, SourceLocation> _returnLocations = [];
-    private readonly Dictionary<string, MapDeclaration> _maps = new(StringComparer.Ordinal);
-    private readonly List<int> _activeScopes = [0];
-    private readonly List<int> _packetScopes = [];
+    // Tables of this build, in the workspace (emptied between builds).
+    private readonly Dictionary<long, short> _constantSlots;
+    private readonly Dictionary<int, int> _returnLabels;
+    private readonly Dictionary<int, SourceLocation> _returnLocations;
+    private readonly Dictionary<string, MapDeclaration> _maps;
+    private readonly List<int> _activeScopes;
+    private readonly List<int> _packetScopes;
     private readonly SourceLocation _programLocation;
     private int _nextRegister = RegisterAllocator.FirstVirtual;
     private int _nextLabel;
@@ -36,6 +37,13 @@ public sealed partial class SockOpsBuilder
         _workspace = workspace;
         _code = workspace.Code;
         _prologue = workspace.Prologue;
+        _constantSlots = workspace.ConstantSlots;
+        _returnLabels = workspace.ReturnLabels;
+        _returnLocations = workspace.ReturnLocations;
+        _maps = workspace.Maps;
+        _activeScopes = workspace.ActiveScopes;
+        _activeScopes.Add(0);   // scope 0: the whole program
+        _packetScopes = workspace.PacketScopes;
         Name = name;
         License = license;
         Capabilities = capabilities;

@@ -8,18 +8,22 @@ namespace SockOps.Emit;
 public sealed partial class SockOpsBuilder
 {
     private abstract record HelperArg;
-    private sealed record CtxArg : HelperArg;
+    private sealed record CtxArg : HelperArg
+    {
+        /// <summary>The one instance (it has no state).</summary>
+        public static readonly CtxArg Instance = new();
+    }
     private sealed record ScalarArg(Expr Value) : HelperArg;
     private sealed record MapArg(MapDeclaration Map) : HelperArg;
     private sealed record StackArg(short Offset) : HelperArg;
     private sealed record PointerArg(MemoryBase Memory) : HelperArg;
 
     /// <summary>Emits a helper call; returns the variable holding r0.</summary>
-    private Variable Call(int helper, SourceLocation loc, Ty resultType, PointerKind resultPointer, params HelperArg[] args) =>
+    private Variable Call(int helper, SourceLocation loc, Ty resultType, PointerKind resultPointer, params ReadOnlySpan<HelperArg> args) =>
         Call(helper, null, loc, resultType, resultPointer, args);
 
     /// <summary>Emits a helper call, or with <paramref name="kfunc"/> a kfunc call (source 2, BTF id patched by the loader).</summary>
-    private Variable Call(int helper, string? kfunc, SourceLocation loc, Ty resultType, PointerKind resultPointer, params HelperArg[] args)
+    private Variable Call(int helper, string? kfunc, SourceLocation loc, Ty resultType, PointerKind resultPointer, params ReadOnlySpan<HelperArg> args)
     {
         if (kfunc is null && Helpers.WhyRefused(helper, KernelNumbers.IsGplCompatible(License), Capabilities) is { } refused)
             throw new EmitException(EmitRule.HelperNotAllowed, loc, $"{refused} (license \"{License}\", capabilities {Capabilities}).");
@@ -115,7 +119,7 @@ public sealed partial class SockOpsBuilder
         int mark = StackMark;
         var v = body(loc);
         ReleaseStack(mark);
-        return new I32(new VarExpr(v));
+        return new I32(v.Expr);
     }
 
     // ---------------------------------------------------------------- maps
@@ -221,7 +225,7 @@ public sealed partial class SockOpsBuilder
         {
             var decl = Use(map, loc, "bpf_sock_map_update", MapKind.SockMap);
             short k = ScalarOnStack(key.Expr, 4, loc);
-            return Call(KernelNumbers.SockMapUpdate, loc, Ty.I32, PointerKind.None, new CtxArg(), new MapArg(decl), new StackArg(k), new ScalarArg(Fold.Const(Ty.U64, (long)flags)));
+            return Call(KernelNumbers.SockMapUpdate, loc, Ty.I32, PointerKind.None, CtxArg.Instance, new MapArg(decl), new StackArg(k), new ScalarArg(Fold.Const(Ty.U64, (long)flags)));
         }, At(file, line, member));
 
     /// <summary><c>bpf_sock_hash_update(skops, map, &amp;key, flags)</c> — SOCKHASH only, with a 4- or 8-byte scalar key.</summary>
@@ -232,7 +236,7 @@ public sealed partial class SockOpsBuilder
         {
             var decl = Use(map, loc, "bpf_sock_hash_update", MapKind.SockHash);
             short k = ScalarOnStack(key.Expr, decl.KeySize, loc);
-            return Call(KernelNumbers.SockHashUpdate, loc, Ty.I32, PointerKind.None, new CtxArg(), new MapArg(decl), new StackArg(k), new ScalarArg(Fold.Const(Ty.U64, (long)flags)));
+            return Call(KernelNumbers.SockHashUpdate, loc, Ty.I32, PointerKind.None, CtxArg.Instance, new MapArg(decl), new StackArg(k), new ScalarArg(Fold.Const(Ty.U64, (long)flags)));
         }, At(file, line, member));
 
     /// <summary><c>bpf_sk_storage_get(map, sk, NULL, flags)</c>; the value exists only inside <c>IfNotNull</c>.</summary>
@@ -273,14 +277,19 @@ public sealed partial class SockOpsBuilder
     // ---------------------------------------------------------------- socket options and callbacks
 
     /// <summary><c>bpf_setsockopt(skops, level, optname, &amp;value, 4)</c>; a constant value is placed on the stack once.</summary>
-    public I32 SetSockOpt(int level, int optionName, I32 value, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
-        Statement(loc =>
-        {
-            CheckOption(SocketOptions.CheckSetsockopt(level, optionName, 4), loc);
-            short slot = Fold.IsConst(value.Expr, out long constant) ? ConstantSlot((int)constant, 4, loc) : ScalarOnStack(value.Expr, 4, loc);
-            return Call(KernelNumbers.SetSockOpt, loc, Ty.I32, PointerKind.None, new CtxArg(), new ScalarArg(Fold.Const(Ty.U64, level)),
-                new ScalarArg(Fold.Const(Ty.U64, optionName)), new StackArg(slot), new ScalarArg(Fold.Const(Ty.U64, 4)));
-        }, At(file, line, member));
+    public I32 SetSockOpt(int level, int optionName, I32 value, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
+    {
+        // Statement(…) written out: the most frequent helper, and a lambda here would allocate a closure per call.
+        var loc = At(file, line, member);
+        BeginStatement(loc);
+        int mark = StackMark;
+        CheckOption(SocketOptions.CheckSetsockopt(level, optionName, 4), loc);
+        short slot = Fold.IsConst(value.Expr, out long constant) ? ConstantSlot((int)constant, 4, loc) : ScalarOnStack(value.Expr, 4, loc);
+        var v = Call(KernelNumbers.SetSockOpt, loc, Ty.I32, PointerKind.None, CtxArg.Instance, new ScalarArg(Fold.Const(Ty.U64, level)),
+            new ScalarArg(Fold.Const(Ty.U64, optionName)), new StackArg(slot), new ScalarArg(Fold.Const(Ty.U64, 4)));
+        ReleaseStack(mark);
+        return new I32(v.Expr);
+    }
 
     private static void CheckOption(string? problem, SourceLocation loc)
     {
@@ -318,7 +327,7 @@ public sealed partial class SockOpsBuilder
         {
             var (offset, length) = StringOnStack(value, loc);
             CheckOption(SocketOptions.CheckSetsockopt(level, optionName, length), loc);
-            return Call(KernelNumbers.SetSockOpt, loc, Ty.I32, PointerKind.None, new CtxArg(), new ScalarArg(Fold.Const(Ty.U64, level)),
+            return Call(KernelNumbers.SetSockOpt, loc, Ty.I32, PointerKind.None, CtxArg.Instance, new ScalarArg(Fold.Const(Ty.U64, level)),
                 new ScalarArg(Fold.Const(Ty.U64, optionName)), new StackArg(offset), new ScalarArg(Fold.Const(Ty.U64, length)));
         }, At(file, line, member));
 
@@ -330,21 +339,21 @@ public sealed partial class SockOpsBuilder
         CheckOption(SocketOptions.CheckGetsockopt(level, optionName, 4), loc);
         short slot = AllocateStack(4, 4, loc, permanent: true);
         var memory = new MemoryBase { Kind = PointerKind.Stack, StackOffset = slot, Size = 4, Description = "the getsockopt buffer" };
-        var v = Call(KernelNumbers.GetSockOpt, loc, Ty.I32, PointerKind.None, new CtxArg(), new ScalarArg(Fold.Const(Ty.U64, level)),
+        var v = Call(KernelNumbers.GetSockOpt, loc, Ty.I32, PointerKind.None, CtxArg.Instance, new ScalarArg(Fold.Const(Ty.U64, level)),
             new ScalarArg(Fold.Const(Ty.U64, optionName)), new StackArg(slot), new ScalarArg(Fold.Const(Ty.U64, 4)));
         value = new I32(new LoadExpr(Ty.I32, memory, 0, MemorySize.W, "getsockopt value", writable: true));
-        return new I32(new VarExpr(v));
+        return new I32(v.Expr);
     }
 
     /// <summary><c>bpf_getsockopt</c> into a stack object (strings such as TCP_CONGESTION, TCP_SAVED_SYN bytes).</summary>
     public I32 GetSockOpt<T>(int level, int optionName, StackRef<T> buffer, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
         where T : unmanaged =>
-        Statement(loc => Call(KernelNumbers.GetSockOpt, loc, Ty.I32, PointerKind.None, new CtxArg(), new ScalarArg(Fold.Const(Ty.U64, level)),
+        Statement(loc => Call(KernelNumbers.GetSockOpt, loc, Ty.I32, PointerKind.None, CtxArg.Instance, new ScalarArg(Fold.Const(Ty.U64, level)),
             new ScalarArg(Fold.Const(Ty.U64, optionName)), StackObject(buffer, -1, "The buffer", loc), new ScalarArg(Fold.Const(Ty.U64, buffer.Size))), At(file, line, member));
 
     /// <summary><c>bpf_sock_ops_cb_flags_set(skops, flags)</c>.</summary>
     public I32 SockOpsCbFlagsSet(U32 flags, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
-        Statement(loc => Call(KernelNumbers.SockOpsCbFlagsSet, loc, Ty.I32, PointerKind.None, new CtxArg(), new ScalarArg(flags.Expr)), At(file, line, member));
+        Statement(loc => Call(KernelNumbers.SockOpsCbFlagsSet, loc, Ty.I32, PointerKind.None, CtxArg.Instance, new ScalarArg(flags.Expr)), At(file, line, member));
 
     /// <summary><c>bpf_sock_ops_cb_flags_set</c> with an enum of callback flags.</summary>
     public I32 SockOpsCbFlagsSet<TFlags>(TFlags flags, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
@@ -356,7 +365,7 @@ public sealed partial class SockOpsBuilder
     /// <summary><c>bpf_load_hdr_opt(skops, buf, sizeof buf, flags)</c>: the buffer holds the searched kind (and magic) on input.</summary>
     public I32 LoadHdrOpt<T>(StackRef<T> buffer, U64 flags, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
         where T : unmanaged =>
-        Statement(loc => Call(KernelNumbers.LoadHdrOpt, loc, Ty.I32, PointerKind.None, new CtxArg(), StackObject(buffer, -1, "The buffer", loc),
+        Statement(loc => Call(KernelNumbers.LoadHdrOpt, loc, Ty.I32, PointerKind.None, CtxArg.Instance, StackObject(buffer, -1, "The buffer", loc),
             new ScalarArg(Fold.Const(Ty.U64, buffer.Size)), new ScalarArg(flags.Expr)), At(file, line, member));
 
     /// <summary><c>bpf_store_hdr_opt(skops, option, sizeof option, flags)</c> (in WRITE_HDR_OPT_CB).</summary>
@@ -364,7 +373,7 @@ public sealed partial class SockOpsBuilder
         where T : unmanaged =>
         Statement(loc =>
         {
-            var v = Call(KernelNumbers.StoreHdrOpt, loc, Ty.I32, PointerKind.None, new CtxArg(), StackObject(option, -1, "The option", loc),
+            var v = Call(KernelNumbers.StoreHdrOpt, loc, Ty.I32, PointerKind.None, CtxArg.Instance, StackObject(option, -1, "The option", loc),
                 new ScalarArg(Fold.Const(Ty.U64, option.Size)), new ScalarArg(flags.Expr));
             // The kernel counts store_hdr_opt among the helpers that change packet data: every packet pointer dies.
             if (_packetScopes.Count > 0) (_path.InvalidPackets ??= []).UnionWith(_packetScopes);
@@ -373,7 +382,7 @@ public sealed partial class SockOpsBuilder
 
     /// <summary><c>bpf_reserve_hdr_opt(skops, length, flags)</c> (in HDR_OPT_LEN_CB).</summary>
     public I32 ReserveHdrOpt(U32 length, U64 flags, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
-        Statement(loc => Call(KernelNumbers.ReserveHdrOpt, loc, Ty.I32, PointerKind.None, new CtxArg(), new ScalarArg(Fold.Convert(length.Expr, Ty.U64)), new ScalarArg(flags.Expr)), At(file, line, member));
+        Statement(loc => Call(KernelNumbers.ReserveHdrOpt, loc, Ty.I32, PointerKind.None, CtxArg.Instance, new ScalarArg(Fold.Convert(length.Expr, Ty.U64)), new ScalarArg(flags.Expr)), At(file, line, member));
 
     // ---------------------------------------------------------------- output
 
@@ -423,22 +432,25 @@ public sealed partial class SockOpsBuilder
     /// <summary><c>bpf_perf_event_output(skops, map, flags, data, sizeof data)</c> (GPL-only).</summary>
     public I32 PerfEventOutput<T>(Map<int, int> map, StackRef<T> data, ulong flags = 0xffffffff, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
         where T : unmanaged =>
-        Statement(loc => Call(KernelNumbers.PerfEventOutput, loc, Ty.I32, PointerKind.None, new CtxArg(), new MapArg(Use(map, loc, "bpf_perf_event_output", MapKind.PerfEventArray)),
+        Statement(loc => Call(KernelNumbers.PerfEventOutput, loc, Ty.I32, PointerKind.None, CtxArg.Instance, new MapArg(Use(map, loc, "bpf_perf_event_output", MapKind.PerfEventArray)),
             new ScalarArg(Fold.Const(Ty.U64, (long)flags)), StackObject(data, -1, "The data", loc), new ScalarArg(Fold.Const(Ty.U64, data.Size))), At(file, line, member));
 
     /// <summary><c>bpf_trace_printk(fmt, sizeof fmt, args…)</c> (<c>bpf_printk</c>; GPL-only, needs CAP_PERFMON). At most 3 arguments.</summary>
-    public I32 TracePrintk(string format, PrintArg[] args, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
-        Statement(loc =>
-        {
-            ArgumentNullException.ThrowIfNull(args);
-            if (args.Length > 3) throw new EmitException(EmitRule.HelperArgument, loc, "bpf_trace_printk takes at most 3 arguments.");
-            var (offset, length) = StringOnStack(format, loc);
-            var helperArgs = new HelperArg[2 + args.Length];
-            helperArgs[0] = new StackArg(offset);
-            helperArgs[1] = new ScalarArg(Fold.Const(Ty.U64, length));
-            for (int i = 0; i < args.Length; i++) helperArgs[2 + i] = new ScalarArg(args[i].Value);
-            return Call(KernelNumbers.TracePrintk, loc, Ty.I32, PointerKind.None, helperArgs);
-        }, At(file, line, member));
+    public I32 TracePrintk(string format, PrintArg[] args, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
+    {
+        // Statement(…) written out, as in SetSockOpt: no closure per call.
+        var loc = At(file, line, member);
+        BeginStatement(loc);
+        int mark = StackMark;
+        ArgumentNullException.ThrowIfNull(args);
+        if (args.Length > 3) throw new EmitException(EmitRule.HelperArgument, loc, "bpf_trace_printk takes at most 3 arguments.");
+        var (offset, length) = StringOnStack(format, loc);
+        Span<HelperArg> helperArgs = [new StackArg(offset), new ScalarArg(Fold.Const(Ty.U64, length)), null!, null!, null!];
+        for (int i = 0; i < args.Length; i++) helperArgs[2 + i] = new ScalarArg(args[i].Value);
+        var v = Call(KernelNumbers.TracePrintk, loc, Ty.I32, PointerKind.None, helperArgs[..(2 + args.Length)]);
+        ReleaseStack(mark);
+        return new I32(v.Expr);
+    }
 
     /// <summary><c>bpf_printk(fmt)</c>.</summary>
     public I32 Printk(string format, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
@@ -487,9 +499,9 @@ public sealed partial class SockOpsBuilder
         {
             if (!KernelNumbers.IsGplCompatible(License))
                 throw new EmitException(EmitRule.HelperNotAllowed, loc, "cannot call kernel function from non-GPL compatible program (kfuncs need a GPL-compatible license).");
-            var kernelContext = Call(0, "bpf_cast_to_kern_ctx", loc, Ty.U64, PointerKind.Context, new CtxArg());
+            var kernelContext = Call(0, "bpf_cast_to_kern_ctx", loc, Ty.U64, PointerKind.Context, CtxArg.Instance);
             return Call(0, "bpf_sock_ops_enable_tx_tstamp", loc, Ty.I32, PointerKind.None,
-                new ScalarArg(new VarExpr(kernelContext)), new ScalarArg(flags.Expr));
+                new ScalarArg(kernelContext.Expr), new ScalarArg(flags.Expr));
         }, At(file, line, member));
 
     // ---------------------------------------------------------------- scalars
@@ -500,24 +512,24 @@ public sealed partial class SockOpsBuilder
 
     /// <summary><c>bpf_get_socket_cookie(skops)</c>.</summary>
     public U64 GetSocketCookie([CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
-        Scalar64(KernelNumbers.GetSocketCookie, At(file, line, member), new CtxArg());
+        Scalar64(KernelNumbers.GetSocketCookie, At(file, line, member), CtxArg.Instance);
 
     /// <summary><c>bpf_get_netns_cookie(skops)</c>.</summary>
     public U64 GetNetnsCookie([CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
-        Scalar64(KernelNumbers.GetNetnsCookie, At(file, line, member), new CtxArg());
+        Scalar64(KernelNumbers.GetNetnsCookie, At(file, line, member), CtxArg.Instance);
 
     /// <summary><c>bpf_get_prandom_u32()</c>.</summary>
     public U32 GetPrandomU32([CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
     {
         var loc = At(file, line, member);
         BeginStatement(loc);
-        return new U32(new VarExpr(Call(KernelNumbers.GetPrandomU32, loc, Ty.U32, PointerKind.None)));
+        return new U32(Call(KernelNumbers.GetPrandomU32, loc, Ty.U32, PointerKind.None).Expr);
     }
 
-    private U64 Scalar64(int helper, SourceLocation loc, params HelperArg[] args)
+    private U64 Scalar64(int helper, SourceLocation loc, params ReadOnlySpan<HelperArg> args)
     {
         BeginStatement(loc);
-        return new U64(new VarExpr(Call(helper, loc, Ty.U64, PointerKind.None, args)));
+        return new U64(Call(helper, loc, Ty.U64, PointerKind.None, args).Expr);
     }
 }
 

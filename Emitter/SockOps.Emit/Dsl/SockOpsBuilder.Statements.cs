@@ -57,7 +57,7 @@ public sealed partial class SockOpsBuilder
     {
         BeginStatement(loc);
         var v = new Variable(NewRegister(), type, name, isLocal: true) { Owner = this };
-        var expr = new VarExpr(v);
+        var expr = v.Expr;
         if (initial is not null)
         {
             EvalInto(v.Register, Fold.Convert(initial, type), loc);
