@@ -58,6 +58,7 @@ internal sealed class BuildWorkspace
     public readonly List<int> TailEnds = new(8);
     public readonly List<(int End, bool IsJump)> Tails = new(8);
     public readonly List<SourceLocation> Locations = new(256);
+    public readonly Dictionary<SourceLocation, int> DistinctLocations = new(64);
     public readonly List<(int BuilderIndex, string Name)> Kfuncs = new(4);
     public Label[] AssemblerLabels = [];
     public bool[] AssemblerLabelCreated = [];
@@ -85,6 +86,7 @@ internal sealed class BuildWorkspace
         workspace.PacketScopes.Clear();
         workspace.Machine.Clear();
         workspace.Locations.Clear();
+        workspace.DistinctLocations.Clear();
         workspace.Kfuncs.Clear();
         workspace.Assembler.Clear();
         workspace._machineUsed = 0;

@@ -400,7 +400,7 @@ internal static class MachineCode
     /// Resolves labels through the Assembler's <see cref="InstructionBuilder"/> (fix-ups, 16-bit range checks,
     /// and — for programs whose jumps outgrow 16 bits — <c>gotol</c> relaxation on cpu v4).
     /// </summary>
-    public static (Instruction[] Instructions, MapReference[] Maps, SourceLocation[] Locations, KfuncReference[] Kfuncs) Resolve(
+    public static (Instruction[] Instructions, MapReference[] Maps, IReadOnlyList<SourceLocation> Locations, KfuncReference[] Kfuncs) Resolve(
         List<MInst> code, int labelCount, BuildWorkspace workspace)
     {
         var builder = workspace.Assembler;
@@ -450,9 +450,22 @@ internal static class MachineCode
             throw new EmitException(EmitRule.Operand, at, e.Message);
         }
         // Long-jump rewrites insert instructions after the jump they extend: they share its location.
-        var mapped = new SourceLocation[encoded.InstructionSpan.Length];
-        for (int i = 0; i < locations.Count; i++) mapped[encoded.GetInstructionIndex(i)] = locations[i];
-        for (int i = 1; i < mapped.Length; i++) if (mapped[i] == default) mapped[i] = mapped[i - 1];
+        var distinct = workspace.DistinctLocations;
+        distinct.Clear();
+        var indexes = new int[encoded.InstructionSpan.Length];
+        Array.Fill(indexes, -1);
+        int IndexOf(SourceLocation location)
+        {
+            if (!distinct.TryGetValue(location, out int index)) distinct.Add(location, index = distinct.Count);
+            return index;
+        }
+        // An instruction without a location (none, or inserted) takes the one before it.
+        for (int i = 0; i < locations.Count; i++)
+            if (locations[i] != default) indexes[encoded.GetInstructionIndex(i)] = IndexOf(locations[i]);
+        for (int i = 0; i < indexes.Length; i++) if (indexes[i] < 0) indexes[i] = i == 0 ? IndexOf(default) : indexes[i - 1];
+        var table = new SourceLocation[distinct.Count];
+        foreach (var (location, index) in distinct) table[index] = location;
+        var mapped = new CompactSourceMap(table, indexes);
         var kfuncReferences = kfuncs.Count == 0 ? [] : new KfuncReference[kfuncs.Count];
         for (int i = 0; i < kfuncs.Count; i++) kfuncReferences[i] = new KfuncReference(encoded.GetInstructionIndex(kfuncs[i].BuilderIndex), kfuncs[i].Name);
         // The encoded program is ours alone and dropped here: its arrays become the image's without a copy.

@@ -10,7 +10,7 @@ namespace SockOps.Emit;
 public sealed class ProgramImage
 {
     internal ProgramImage(string name, Instruction[] instructions, MapReference[] mapReferences, MapDeclaration[] maps,
-        string license, SourceLocation[] sourceMap, int stackSize, KfuncReference[] kfuncReferences)
+        string license, IReadOnlyList<SourceLocation> sourceMap, int stackSize, KfuncReference[] kfuncReferences)
     {
         KfuncReferences = kfuncReferences;
         Name = name;
@@ -82,6 +82,24 @@ public sealed class ProgramImage
         foreach (var i in Instructions) offset += i.WriteTo(bytes.AsSpan(offset));
         return bytes;
     }
+}
+
+/// <summary>
+/// A source map stored as the distinct locations plus one index per instruction (4 bytes instead of a 24-byte
+/// location: consecutive instructions mostly come from the same C# call).
+/// </summary>
+internal sealed class CompactSourceMap(SourceLocation[] distinct, int[] indexes) : IReadOnlyList<SourceLocation>
+{
+    public SourceLocation this[int index] => distinct[indexes[index]];
+
+    public int Count => indexes.Length;
+
+    public IEnumerator<SourceLocation> GetEnumerator()
+    {
+        foreach (int i in indexes) yield return distinct[i];
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }
 
 /// <summary>A kfunc call left for the loader to resolve: the BTF id of <paramref name="Name"/> goes into the immediate.</summary>
