@@ -218,6 +218,10 @@ internal static class RegisterAllocator
         }
         useStart[count] = useList.Count;
         defStart[count] = defList.Count;
+        // Without backward jumps (the DSL unrolls loops) one backward pass sees every successor's final
+        // live-in set, so it is already the fixed point: no second pass to confirm it.
+        bool backEdges = false;
+        for (int i = 0; i < count; i++) if (target[i] >= 0 && target[i] <= i) backEdges = true;
         bool changed = true;
         Span<ulong> scratch = words <= 64 ? stackalloc ulong[words] : BuildWorkspace.Sized(ref workspace.LivenessScratch, words).AsSpan(0, words);
         while (changed)
@@ -236,6 +240,7 @@ internal static class RegisterAllocator
                 var inSet = liveIn[i];
                 if (!scratch.SequenceEqual(inSet)) { scratch.CopyTo(inSet); changed = true; }
             }
+            if (!backEdges) break;
         }
         return liveOut;
     }
