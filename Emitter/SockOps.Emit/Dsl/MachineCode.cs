@@ -55,7 +55,7 @@ internal static class MachineCode
             m.MapName = map;
             output.Add(m);
         }
-        foreach (var i in ir)
+        foreach (ref readonly var i in CollectionsMarshal.AsSpan(ir))   // by reference: IrInst is ~100 bytes
         {
             var loc = i.Location;
             switch (i.Kind)

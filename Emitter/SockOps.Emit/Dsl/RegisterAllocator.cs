@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using SockOps.Emit.Assembler;
 
 namespace SockOps.Emit;
@@ -56,9 +57,11 @@ internal static class RegisterAllocator
         var order = workspace.Order;
         order.Clear();
         var seen = BuildWorkspace.Cleared(ref workspace.Seen, n);
-        for (int i = 0; i < code.Count; i++)
+        // By reference: an IrInst is ~100 bytes, and the list indexer would copy it at every read.
+        var instructions = CollectionsMarshal.AsSpan(code);
+        for (int i = 0; i < instructions.Length; i++)
         {
-            var insn = code[i];
+            ref readonly var insn = ref instructions[i];
             insn.Defs(defs);
             insn.Uses(uses);
             foreach (int r in uses) if (!seen[r] && r >= FirstVirtual) { seen[r] = true; order.Add(r); }
@@ -189,8 +192,9 @@ internal static class RegisterAllocator
     {
         int words = (n + 63) / 64;
         int count = code.Count;
+        var instructions = CollectionsMarshal.AsSpan(code);   // by reference: no ~100-byte copy per read
         var labelIndex = BuildWorkspace.Sized(ref workspace.LabelIndex, labelCount);
-        for (int i = 0; i < count; i++) if (code[i].Kind == IrKind.Label) labelIndex[code[i].LabelId] = i;
+        for (int i = 0; i < count; i++) if (instructions[i].Kind == IrKind.Label) labelIndex[instructions[i].LabelId] = i;
         var liveIn = workspace.LiveIn;
         var liveOut = workspace.LiveOut;
         liveIn.Reset(count, words);
@@ -207,7 +211,7 @@ internal static class RegisterAllocator
         var target = BuildWorkspace.Sized(ref workspace.JumpTarget, count);
         for (int i = 0; i < count; i++)
         {
-            var insn = code[i];
+            ref readonly var insn = ref instructions[i];
             insn.Uses(uses);
             insn.Defs(defs);
             useStart[i] = useList.Count;
@@ -229,7 +233,7 @@ internal static class RegisterAllocator
             changed = false;
             for (int i = count - 1; i >= 0; i--)
             {
-                var kind = code[i].Kind;
+                var kind = instructions[i].Kind;
                 scratch.Clear();
                 if (kind is not (IrKind.Jump or IrKind.Exit) && i + 1 < count) Or(scratch, liveIn[i + 1]);
                 if (target[i] >= 0) Or(scratch, liveIn[target[i]]);
