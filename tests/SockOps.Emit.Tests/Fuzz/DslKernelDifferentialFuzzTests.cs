@@ -133,7 +133,7 @@ public partial class DslKernelDifferentialFuzzTests(ITestOutputHelper output)
             e = again;
             forced = FuzzRenderer.RenderForced(p, new ForcedPlan(EmitRule.Unreachable, target));
         }
-        catch (EmitException again) when (again.Rule == EmitRule.StackBounds && again.Line == 0 || again.Detail.Contains("stack", StringComparison.Ordinal))
+        catch (EmitException again) when (again.Rule == EmitRule.StackBounds)
         {
             // The twin itself needs more than 512 bytes once registers are spilled (stack objects are not shared
             // between branches). Counted, and bounded below.
@@ -200,7 +200,7 @@ public partial class DslKernelDifferentialFuzzTests(ITestOutputHelper output)
         {
             if (e.Rule != EmitRule.StackBounds) return null;
             int depth0 = int.Parse(StackDepth().Match(e.Detail).Groups[1].Value, CultureInfo.InvariantCulture);
-            return RawPatch.Replace(forced, 0, [St(8, 10, (short)-depth0, 0), forced.Instructions[0]]);
+            return RawPatch.Replace(forced, 0, [StackTouch(depth0), forced.Instructions[0]]);
         }
         int ctx = forced.Instructions[m].DestinationIndex;
         switch (e.Rule, target)
@@ -220,7 +220,7 @@ public partial class DslKernelDifferentialFuzzTests(ITestOutputHelper output)
                 return RawPatch.Replace(forced, m, [Mov64(0, 1), Stx(w.Size, ctx, 0, (short)w.Offset)]);
             case (EmitRule.StackBounds, _):
                 int depth = int.Parse(StackDepth().Match(e.Detail).Groups[1].Value, CultureInfo.InvariantCulture);
-                return RawPatch.Replace(forced, m, [St(8, 10, (short)-depth, 0)]);
+                return RawPatch.Replace(forced, m, [StackTouch(depth)]);
             case (EmitRule.Operand, SShift { Is64: true } h):
                 return RawPatch.Replace(forced, m, [Ldx(8, 0, ctx, 176), Alu64(AluOperation.Lsh, 0, h.Amount)]);
             case (EmitRule.Operand, SShift h):
@@ -255,6 +255,9 @@ public partial class DslKernelDifferentialFuzzTests(ITestOutputHelper output)
                 return null;
         }
     }
+
+    /// <summary>A store at the depth the DSL computed (4 bytes when it is not 8-byte aligned: the kernel wants aligned stack access).</summary>
+    private static Instruction StackTouch(int depth) => St(depth % 8 == 0 ? 8 : 4, 10, (short)-depth, 0);
 
     private static int FindCall(IReadOnlyList<Instruction> code, int from, params int[] helpers)
     {
