@@ -15,5 +15,13 @@ public sealed record EncodeOptions
     public bool AllowLongJumps { get; init; }
 
     /// <summary>The BPF cpu version the program targets (1..4); <c>gotol</c> needs 4 (Linux 6.6+).</summary>
-    public int CpuVersion { get; init; } = 3;
+    /// <exception cref="ArgumentOutOfRangeException">The version is not 1..4.</exception>
+    public int CpuVersion
+    {
+        get => _cpuVersion;
+        init => _cpuVersion = value is >= 1 and <= 4 ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "BPF cpu versions are 1 to 4.");
+    }
+
+    private readonly int _cpuVersion = 3;
 }

@@ -33,9 +33,9 @@ public readonly record struct Instruction
 
     // Fast path for the builder and decoder: the caller guarantees 4-bit register fields and a zero
     // high immediate for non-wide opcodes, so the per-instruction checks above are skipped.
-    internal Instruction(byte opcode, byte destination, byte source, short offset, int immediate, int immediateHigh, bool unchecked_)
+    internal Instruction(byte opcode, byte destination, byte source, short offset, int immediate, int immediateHigh, bool trusted)
     {
-        _ = unchecked_;
+        _ = trusted;
         Opcode = opcode;
         DestinationIndex = destination;
         SourceIndex = source;

@@ -229,15 +229,20 @@ public sealed partial class InstructionBuilder
 
     private InstructionBuilder AluImmediate(string mnemonic, bool is64, AluOperation op, byte dst, int imm, short offset)
     {
-        if (dst == 10) throw Invalid(mnemonic, $"{RegisterText(is64, dst)}, {imm}", FramePointerReason("the destination"));
+        if (dst == 10) throw FramePointerDestination(mnemonic, is64, dst, imm.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return Emit(Opcode.Alu(is64, op, OperandSource.Immediate), dst, 0, offset, imm);
     }
 
     private InstructionBuilder AluRegister(string mnemonic, bool is64, AluOperation op, byte dst, byte src, short offset)
     {
-        if (dst == 10) throw Invalid(mnemonic, $"{RegisterText(is64, dst)}, {RegisterText(is64, src)}", FramePointerReason("the destination"));
+        if (dst == 10) throw FramePointerDestination(mnemonic, is64, dst, RegisterText(is64, src));
         return Emit(Opcode.Alu(is64, op, OperandSource.Register), dst, src, offset, 0);
     }
+
+    // Cold path kept out of the emitters so they stay small.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static InvalidInstructionException FramePointerDestination(string mnemonic, bool is64, byte dst, string source) =>
+        Invalid(mnemonic, RegisterText(is64, dst) + ", " + source, FramePointerReason("the destination"));
 
     private static string RegisterText(bool is64, byte index) =>
         (is64 ? "r" : "w") + index.ToString(System.Globalization.CultureInfo.InvariantCulture);

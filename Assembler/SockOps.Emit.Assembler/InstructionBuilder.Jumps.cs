@@ -68,12 +68,15 @@ public sealed partial class InstructionBuilder
 
     private InstructionBuilder ConditionalJump(bool is64, byte dst, JumpCondition condition, OperandSource source, byte src, int imm, Label target)
     {
-        if (!IsCondition(condition))
-            throw Invalid("if", string.Create(CultureInfo.InvariantCulture,
-                $"{RegisterText(is64, dst)}, 0x{(byte)condition:x2}, {(source == OperandSource.Register ? RegisterText(is64, src) : imm.ToString(CultureInfo.InvariantCulture))}, {target}"),
-                "not a jump condition.");
+        if (!IsCondition(condition)) throw ConditionRefusal(is64, dst, condition, source, src, imm, target);
         return EmitWithFixup(Opcode.Jump(is64, (JumpOperation)condition, source), dst, src, imm, 0, target, FixupKind.Offset16);
     }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static InvalidInstructionException ConditionRefusal(bool is64, byte dst, JumpCondition condition, OperandSource source, byte src, int imm, Label target) =>
+        Invalid("if", string.Create(CultureInfo.InvariantCulture,
+            $"{RegisterText(is64, dst)}, 0x{(byte)condition:x2}, {(source == OperandSource.Register ? RegisterText(is64, src) : imm.ToString(CultureInfo.InvariantCulture))}, {target}"),
+            "not a jump condition.");
 
     private static bool IsCondition(JumpCondition condition) => condition switch
     {

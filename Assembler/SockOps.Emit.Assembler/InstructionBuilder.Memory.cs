@@ -9,10 +9,13 @@ public sealed partial class InstructionBuilder
     /// <exception cref="InvalidInstructionException"><paramref name="dst"/> is r10 or the size is undefined.</exception>
     public InstructionBuilder Ldx(MemorySize size, Register dst, Register src, short offset)
     {
-        if (!IsSize(size)) throw Invalid("ldx", MemoryOperands(size, dst, src, offset), SizeReason(size));
-        if (dst.IsFramePointer) throw Invalid("ldx", MemoryOperands(size, dst, src, offset), FramePointerReason("the destination"));
+        if (!IsSize(size) || dst.IsFramePointer) throw LdxRefusal(size, dst, src, offset);
         return Emit(Opcode.Memory(InstructionClass.Ldx, MemoryMode.Mem, size), dst.Index, src.Index, offset, 0);
     }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static InvalidInstructionException LdxRefusal(MemorySize size, Register dst, Register src, short offset) =>
+        Invalid("ldx", MemoryOperands(size, dst, src, offset), IsSize(size) ? FramePointerReason("the destination") : SizeReason(size));
 
     /// <summary>dst = *(s8/s16/s32 *)(src + offset), sign-extended to 64 bits (cpu v4).</summary>
     /// <exception cref="InvalidInstructionException"><paramref name="dst"/> is r10 or the size is not B, H or W.</exception>
@@ -28,15 +31,19 @@ public sealed partial class InstructionBuilder
     /// <exception cref="InvalidInstructionException">The size is undefined.</exception>
     public InstructionBuilder St(MemorySize size, Register dst, short offset, int imm)
     {
-        if (!IsSize(size)) throw Invalid("st", string.Create(CultureInfo.InvariantCulture, $"{SizeName(size)}, {dst}, {offset}, {imm}"), SizeReason(size));
+        if (!IsSize(size)) throw StRefusal(size, dst, offset, imm);
         return Emit(Opcode.Memory(InstructionClass.St, MemoryMode.Mem, size), dst.Index, 0, offset, imm);
     }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static InvalidInstructionException StRefusal(MemorySize size, Register dst, short offset, int imm) =>
+        Invalid("st", string.Create(CultureInfo.InvariantCulture, $"{SizeName(size)}, {dst}, {offset}, {imm}"), SizeReason(size));
 
     /// <summary>*(size *)(dst + offset) = src.</summary>
     /// <exception cref="InvalidInstructionException">The size is undefined.</exception>
     public InstructionBuilder Stx(MemorySize size, Register dst, short offset, Register src)
     {
-        if (!IsSize(size)) throw Invalid("stx", MemoryOperands(size, dst, src, offset), SizeReason(size));
+        if (!IsSize(size)) throw Invalid("stx", MemoryOperands(size, dst, src, offset), SizeReason(size)); // MemoryOperands formats only here
         return Emit(Opcode.Memory(InstructionClass.Stx, MemoryMode.Mem, size), dst.Index, src.Index, offset, 0);
     }
 

@@ -28,11 +28,13 @@ namespace SockOps.Emit.Assembler;
 /// <see cref="Dispose"/> returns the buffers; <see cref="Clear"/> reuses them.
 /// </para>
 /// </remarks>
+[SkipLocalsInit] // no code here reads locals before writing them; saves zeroing in every emitter
 public sealed partial class InstructionBuilder : IDisposable
 {
     private static int s_nextBuilderId;
 
-    private readonly int _builderId = Interlocked.Increment(ref s_nextBuilderId);
+    // Identifies the builder and its current generation: Clear() renews it so old labels are refused.
+    private int _builderId = Interlocked.Increment(ref s_nextBuilderId);
     private Instruction[] _instructions;
     private int _count;
     private int _slots;
@@ -46,7 +48,7 @@ public sealed partial class InstructionBuilder : IDisposable
 
     /// <summary>Creates a builder.</summary>
     /// <param name="capacity">Expected number of instructions (the buffer grows as needed).</param>
-    public InstructionBuilder(int capacity = 64)
+    public InstructionBuilder(int capacity = 256)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(capacity);
         _instructions = ArrayPool<Instruction>.Shared.Rent(Math.Max(capacity, 16));
@@ -99,9 +101,10 @@ public sealed partial class InstructionBuilder : IDisposable
     /// <summary>Whether <paramref name="label"/> has been marked.</summary>
     public bool IsMarked(Label label) => LabelSlot(label, nameof(label)).Instruction >= 0;
 
-    /// <summary>Forgets all instructions, labels and map references, keeping the buffers.</summary>
+    /// <summary>Forgets all instructions, labels and map references, keeping the buffers. Labels created before are refused afterwards.</summary>
     public void Clear()
     {
+        _builderId = Interlocked.Increment(ref s_nextBuilderId);
         _count = 0;
         _slots = 0;
         _fixupCount = 0;
@@ -170,7 +173,7 @@ public sealed partial class InstructionBuilder : IDisposable
         if (!label.IsValid)
             throw new ArgumentException("The label is default(Label); create labels with CreateLabel().", parameterName);
         if (label.BuilderId != _builderId || label.Id > _labelCount)
-            throw new ArgumentException($"Label {label} was not created by this builder.", parameterName);
+            throw new ArgumentException($"Label {label} was not created by this builder (or was created before Clear()).", parameterName);
         return ref _labels[label.Id - 1];
     }
 

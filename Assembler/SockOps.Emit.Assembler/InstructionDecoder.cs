@@ -10,6 +10,7 @@ namespace SockOps.Emit.Assembler;
 /// encodable instruction (<see cref="Isa.Validate"/>) with an <see cref="InstructionDecodeException"/>
 /// that names the slot, the instruction index and the bytes.
 /// </summary>
+[SkipLocalsInit]
 public static class InstructionDecoder
 {
     /// <summary>Decodes a whole instruction stream.</summary>

@@ -32,6 +32,7 @@ namespace SockOps.Emit.Assembler;
 /// (only the offset of <c>exit</c>), the RFC wins: such an instruction is reported as not encodable.
 /// </para>
 /// </remarks>
+[System.Runtime.CompilerServices.SkipLocalsInit]
 public static class Isa
 {
     /// <summary>The atomic immediate flag that makes an operation return the old value.</summary>
@@ -200,9 +201,11 @@ public static class Isa
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal static bool IsValidFast(ulong slot, int immHigh)
     {
-        ulong rule = Rules[(byte)slot];
+        ulong rule = System.Runtime.CompilerServices.Unsafe.Add(
+            ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(Rules), (nint)(byte)slot);
         uint regs = (uint)(slot >> 8) & 0xff;
-        if ((slot & rule & ~0xffUL) != 0 || (regs & 0x0f) > 10 || regs >> 4 > 10) return false;
+        // Both register fields at most 10: adding 5 to each nibble carries into bit 4 or 8 exactly when it is 11..15.
+        if ((slot & rule & ~0xffUL) != 0 || ((regs & 0x0f) + 5 | ((regs >> 4) + 5)) > 15) return false;
         var special = (Special)(byte)rule;
         return special == Special.None || IsSpecialValid(special, (byte)(regs >> 4), (short)(slot >> 16), (int)(slot >> 32), immHigh);
     }

@@ -21,6 +21,8 @@ public class EncodeDecodeBenchmarks
     private InstructionBuilder _built = null!;
     private byte[] _bytes = [];
     private byte[] _output = [];
+    private Instruction[] _instructions = [];
+    private Instruction[] _copy = [];
 
     [GlobalSetup]
     public void Setup()
@@ -32,6 +34,8 @@ public class EncodeDecodeBenchmarks
         var program = _built.Encode();
         _bytes = program.ToBytes();
         _output = new byte[_bytes.Length];
+        _instructions = program.Instructions.ToArray();
+        _copy = new Instruction[_instructions.Length];
     }
 
     [GlobalCleanup]
@@ -96,6 +100,19 @@ public class EncodeDecodeBenchmarks
         _reused.Clear();
         Emit(_reused);
         return _reused.Encode().WriteTo(_output);
+    }
+
+    /// <summary>
+    /// The machine's floor under the same conditions: copying the 16-byte instructions one by one,
+    /// without any work. Compare the other rows with it when the machine is loaded.
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = Instructions, Baseline = true)]
+    public int CopyInstructionsBaseline()
+    {
+        var source = _instructions;
+        var destination = _copy;
+        for (int i = 0; i < source.Length && i < destination.Length; i++) destination[i] = source[i];
+        return destination.Length;
     }
 
     /// <summary>Bytes → Instruction[] with validation.</summary>

@@ -1,3 +1,4 @@
+using SockOps.Emit.TestSupport;
 using static SockOps.Emit.Assembler.Register;
 
 namespace SockOps.Emit.Assembler.Tests;
@@ -177,6 +178,12 @@ public class BuilderLabelTests
         Assert.Contains("cpu v4", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(5)]
+    public void Cpu_versions_outside_1_to_4_are_refused(int version) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new EncodeOptions { CpuVersion = version });
+
     private static readonly EncodeOptions LongJumps = new() { AllowLongJumps = true, CpuVersion = 4 };
 
     [Fact]
@@ -264,6 +271,40 @@ public class BuilderLabelTests
         Assert.Equal(first, b.Encode().ToBytes());
         b.Clear();
         Assert.Equal(0, b.Count);
+        var fresh = b.CreateLabel(); // has the same number as l, but l is from before Clear()
+        Assert.Equal(l.Id, fresh.Id);
         Assert.Throws<ArgumentException>(() => b.MarkLabel(l));
+        b.Jump(fresh).MarkLabel(fresh).Exit();
+        Assert.Equal(first, b.Encode().ToBytes());
+    }
+
+    // r0 = 1; r2 = 5; if r2 == 6 goto fill; <jump to far>; fill: 40000 x (r0 = 2); far: exit. The
+    // kernel runs it: 1 if the jump was taken, 2 if it fell through. The never-taken branch keeps the
+    // fillers reachable in the control-flow graph (the verifier refuses unreachable instructions).
+    private static uint RunFarJump(Action<InstructionBuilder, Label> jump, int fillers = 40_000)
+    {
+        using var b = new InstructionBuilder(40_010);
+        var far = b.CreateLabel("far");
+        var fill = b.CreateLabel("fill");
+        b.Mov(R0, 1).Mov(R2, 5).JumpIf(R2, JumpCondition.Equal, 6, fill);
+        jump(b, far);
+        b.MarkLabel(fill);
+        for (int i = 0; i < fillers; i++) b.Mov(R0, 2);
+        b.MarkLabel(far).Exit();
+        return ProgramLoader.Run(b.Encode(LongJumps).ToBytes());
+    }
+
+    [Fact]
+    public void Linux_runs_rewritten_far_jumps_to_their_targets()
+    {
+        KernelGate.Require();
+        Assert.Equal(1u, RunFarJump((b, l) => b.Jump(l), 10));                                     // near: ja
+        Assert.Equal(1u, RunFarJump((b, l) => b.JumpLong(l), 10));                                 // explicit gotol
+        Assert.Equal(1u, RunFarJump((b, l) => b.Jump(l)));                                         // gotol
+        Assert.Equal(1u, RunFarJump((b, l) => b.JumpIf(R2, JumpCondition.Equal, 5, l)));            // jne +1; gotol
+        Assert.Equal(2u, RunFarJump((b, l) => b.JumpIf(R2, JumpCondition.Equal, 6, l)));
+        Assert.Equal(1u, RunFarJump((b, l) => b.JumpIf(R2.W, JumpCondition.SignedLess, 6, l)));     // w: jsge +1; gotol
+        Assert.Equal(1u, RunFarJump((b, l) => b.JumpIf(R2, JumpCondition.AnyBitsSet, 4, l)));       // jset +1; ja +1; gotol
+        Assert.Equal(2u, RunFarJump((b, l) => b.JumpIf(R2, JumpCondition.AnyBitsSet, 2, l)));
     }
 }

@@ -262,40 +262,75 @@ public partial class IsaTests
                 wrong.Add($"{form} {insn}: {refusal}");
         Assert.True(wrong.Count == 0, string.Join('\n', wrong));
     }
+}
 
-    /// <summary>A minimal BPF_PROG_LOAD for the oracle tests (the Runtime layer has the real loader).</summary>
-    private static partial class ProgramLoader
+/// <summary>A minimal BPF_PROG_LOAD / BPF_PROG_TEST_RUN for the oracle tests (the Runtime layer has the real loader).</summary>
+internal static partial class ProgramLoader
+{
+    private const int BpfProgLoad = 5;
+    private const int BpfProgTestRun = 10;
+    private const int SocketFilter = 1;
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial long syscall(long number, long cmd, IntPtr attr, long size);
+
+    private static long BpfSyscall => RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 280 : 321;
+
+    /// <summary>Loads a socket filter; returns the verifier log; <paramref name="loaded"/> says whether it loaded.</summary>
+    public static string Load(byte[] program, out bool loaded)
     {
-        private const int BpfProgLoad = 5;
-        private const int SocketFilter = 1;
+        using var fd = LoadProgram(program, 1, out string log);
+        loaded = fd is not null;
+        return log;
+    }
 
-        [LibraryImport("libc", SetLastError = true)]
-        private static partial long syscall(long number, long cmd, IntPtr attr, long size);
-
-        public static unsafe string Load(byte[] program, out bool loaded)
+    /// <summary>Loads a socket filter and runs it once on a 64-byte zero packet; returns r0.</summary>
+    public static unsafe uint Run(byte[] program)
+    {
+        // Without a log: the log of a long accepted program would not fit the buffer.
+        using var fd = LoadProgram(program, 0, out _)
+            ?? throw new InvalidOperationException("The verifier refused the program:\n" + Load(program, out _));
+        byte[] packet = new byte[64];
+        byte* attr = stackalloc byte[80];
+        new Span<byte>(attr, 80).Clear();
+        fixed (byte* data = packet)
         {
-            long bpf = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 280 : 321;
-            byte[] license = "GPL\0"u8.ToArray();
-            byte[] log = new byte[1 << 16];
-            byte* attr = stackalloc byte[144];
-            new Span<byte>(attr, 144).Clear();
-            fixed (byte* insns = program)
-            fixed (byte* lic = license)
-            fixed (byte* logBuffer = log)
-            {
-                *(uint*)(attr + 0) = SocketFilter;
-                *(uint*)(attr + 4) = (uint)(program.Length / 8);
-                *(ulong*)(attr + 8) = (ulong)insns;
-                *(ulong*)(attr + 16) = (ulong)lic;
-                *(uint*)(attr + 24) = 1;                 // log_level
-                *(uint*)(attr + 28) = (uint)log.Length;  // log_size
-                *(ulong*)(attr + 32) = (ulong)logBuffer;
-                long fd = syscall(bpf, BpfProgLoad, (IntPtr)attr, 144);
-                loaded = fd >= 0;
-                if (loaded) using (new SafeFileHandle(checked((IntPtr)fd), ownsHandle: true)) { }
-            }
-            int end = Array.IndexOf(log, (byte)0);
-            return Encoding.UTF8.GetString(log, 0, end < 0 ? log.Length : end);
+            *(uint*)(attr + 0) = checked((uint)fd.DangerousGetHandle());
+            *(uint*)(attr + 8) = (uint)packet.Length;
+            *(ulong*)(attr + 16) = (ulong)data;
+            *(uint*)(attr + 32) = 1; // repeat
+            if (syscall(BpfSyscall, BpfProgTestRun, (IntPtr)attr, 80) < 0)
+                throw new InvalidOperationException($"BPF_PROG_TEST_RUN failed: errno {Marshal.GetLastPInvokeError()}");
+            return *(uint*)(attr + 4);
         }
+    }
+
+    private static unsafe SafeFileHandle? LoadProgram(byte[] program, uint logLevel, out string log)
+    {
+        byte[] license = "GPL\0"u8.ToArray();
+        byte[] buffer = new byte[1 << 16];
+        byte* attr = stackalloc byte[144];
+        new Span<byte>(attr, 144).Clear();
+        long fd;
+        fixed (byte* insns = program)
+        fixed (byte* lic = license)
+        fixed (byte* logBuffer = buffer)
+        {
+            *(uint*)(attr + 0) = SocketFilter;
+            *(uint*)(attr + 4) = (uint)(program.Length / 8);
+            *(ulong*)(attr + 8) = (ulong)insns;
+            *(ulong*)(attr + 16) = (ulong)lic;
+            if (logLevel != 0)
+            {
+                *(uint*)(attr + 24) = logLevel;
+                *(uint*)(attr + 28) = (uint)buffer.Length;
+                *(ulong*)(attr + 32) = (ulong)logBuffer;
+            }
+            fd = syscall(BpfSyscall, BpfProgLoad, (IntPtr)attr, 144);
+        }
+        int errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
+        int end = Array.IndexOf(buffer, (byte)0);
+        log = Encoding.UTF8.GetString(buffer, 0, end < 0 ? buffer.Length : end) + (fd < 0 ? $"\n(errno {errno})" : "");
+        return fd >= 0 ? new SafeFileHandle(checked((IntPtr)fd), ownsHandle: true) : null;
     }
 }

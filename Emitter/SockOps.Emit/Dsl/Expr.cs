@@ -45,6 +45,8 @@ internal sealed class Variable(int register, Ty type, string name, bool isLocal)
     /// <summary>Set when the value is a pointer (kept out of 32-bit arithmetic).</summary>
     public PointerKind Pointer { get; init; }
     public int ScopeId { get; init; }
+    /// <summary>The builder whose register this is (values cannot cross programs).</summary>
+    public object? Owner { get; init; }
 }
 
 internal sealed class VarExpr(Variable variable) : Expr(variable.Type)

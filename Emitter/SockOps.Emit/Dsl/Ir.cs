@@ -40,6 +40,8 @@ internal sealed class IrInst
     public int Target = -1;       // label id
     public int LabelId = -1;      // for Label
     public string? MapName;
+    /// <summary>For a kfunc call: the kernel function's name (its BTF id is patched in at load time).</summary>
+    public string? KfuncName;
     public int ArgCount;
     public SourceLocation Location;
 

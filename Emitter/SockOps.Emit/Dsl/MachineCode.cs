@@ -9,6 +9,7 @@ internal sealed class MInst
     public int Target = -1;   // label id for jumps
     public int LabelId = -1;  // ≥ 0: this entry is a label, not an instruction
     public string? MapName;
+    public string? KfuncName;
     public SourceLocation Location;
 
     public bool IsLabel => LabelId >= 0;
@@ -18,7 +19,7 @@ internal sealed class MInst
     public bool EndsFlow => IsUnconditionalJump || IsExit;
 
     public bool SameAs(MInst other) =>
-        !IsLabel && !other.IsLabel && Insn == other.Insn && Target == other.Target && MapName == other.MapName;
+        !IsLabel && !other.IsLabel && Insn == other.Insn && Target == other.Target && MapName == other.MapName && KfuncName == other.KfuncName;
 }
 
 /// <summary>
@@ -91,6 +92,10 @@ internal static class MachineCode
                 case IrKind.CondJumpImm:
                     Add(new Instruction(Opcode.Jump(i.Is64, i.Cond, OperandSource.Immediate), R(i.Dst), 0, 0, unchecked((int)i.Imm)), loc, i.Target);
                     break;
+                case IrKind.Call when i.KfuncName is not null:
+                    Add(new Instruction(Opcode.Jump(true, JumpOperation.Call, OperandSource.Immediate), 0, (byte)CallKind.Kfunc, 0, 0), loc);
+                    output[^1].KfuncName = i.KfuncName;
+                    break;
                 case IrKind.Call:
                     Add(new Instruction(Opcode.Jump(true, JumpOperation.Call, OperandSource.Immediate), 0, 0, 0, (int)i.Imm), loc);
                     break;
@@ -114,6 +119,7 @@ internal static class MachineCode
             changed |= RemoveUnreachable(code);
             changed |= RemoveUnusedLabels(code);
             changed |= MergeTails(code, ref nextLabel);
+            changed |= InlineSingleUseExits(code);
             if (!changed) return;
         }
     }
@@ -283,6 +289,39 @@ internal static class MachineCode
         return false;
     }
 
+    /// <summary>
+    /// <c>goto L</c> where L is a short block ending in <c>exit</c> that nothing else reaches (no other jump,
+    /// no fall-through): the block moves to the jump, saving the jump.
+    /// </summary>
+    private static bool InlineSingleUseExits(List<MInst> code)
+    {
+        var references = new Dictionary<int, int>();
+        foreach (var m in code) if (m.IsJump) references[m.Target] = references.GetValueOrDefault(m.Target) + 1;
+        var labels = LabelPositions(code);
+        for (int i = 0; i < code.Count; i++)
+        {
+            var jump = code[i];
+            if (!jump.IsUnconditionalJump || references[jump.Target] != 1) continue;
+            int at = labels[jump.Target];
+            int before = at - 1;
+            while (before >= 0 && code[before].IsLabel) before--;
+            if (before >= 0 && !code[before].EndsFlow) continue;     // something falls into the block
+            int start = FirstInstructionAt(code, at);
+            int end = start;
+            while (end < code.Count && !code[end].IsLabel && !code[end].IsJump && !code[end].IsExit && end - start < 3) end++;
+            if (end >= code.Count || !code[end].IsExit || end - start > 2) continue;
+            // Other labels on the block must not be referenced either.
+            bool otherLabels = false;
+            for (int k = at; k < start; k++) if (code[k].LabelId != jump.Target && references.ContainsKey(code[k].LabelId)) otherLabels = true;
+            if (otherLabels) continue;
+            var copy = code.GetRange(start, end - start + 1).Select(m => new MInst { Insn = m.Insn, MapName = m.MapName, KfuncName = m.KfuncName, Location = m.Location }).ToList();
+            code.RemoveAt(i);
+            code.InsertRange(i, copy);
+            return true;   // positions changed; the caller's loop runs the passes again (the old block is now unreachable)
+        }
+        return false;
+    }
+
     private static int CommonSuffix(List<MInst> code, int x, int y)
     {
         int k = 0;
@@ -302,7 +341,7 @@ internal static class MachineCode
     /// Resolves labels through the Assembler's <see cref="InstructionBuilder"/> (fix-ups, 16-bit range checks,
     /// and — for programs whose jumps outgrow 16 bits — <c>gotol</c> relaxation on cpu v4).
     /// </summary>
-    public static (Instruction[] Instructions, MapReference[] Maps, SourceLocation[] Locations) Resolve(List<MInst> code)
+    public static (Instruction[] Instructions, MapReference[] Maps, SourceLocation[] Locations, KfuncReference[] Kfuncs) Resolve(List<MInst> code)
     {
         using var builder = new InstructionBuilder(code.Count);
         var labels = new Dictionary<int, Label>();
@@ -312,9 +351,11 @@ internal static class MachineCode
             return label;
         }
         var locations = new List<SourceLocation>(code.Count);
+        var kfuncs = new List<(int BuilderIndex, string Name)>();
         foreach (var m in code)
         {
             if (m.IsLabel) { builder.MarkLabel(LabelFor(m.LabelId)); continue; }
+            if (m.KfuncName is not null) kfuncs.Add((builder.Count, m.KfuncName));
             var insn = m.Insn;
             if (m.IsUnconditionalJump) builder.Jump(LabelFor(m.Target));
             else if (m.IsJump)
@@ -347,6 +388,7 @@ internal static class MachineCode
         var mapped = new SourceLocation[encoded.Instructions.Length];
         for (int i = 0; i < locations.Count; i++) mapped[encoded.GetInstructionIndex(i)] = locations[i];
         for (int i = 1; i < mapped.Length; i++) if (mapped[i] == default) mapped[i] = mapped[i - 1];
-        return ([.. encoded.Instructions], [.. encoded.MapReferences], mapped);
+        return ([.. encoded.Instructions], [.. encoded.MapReferences], mapped,
+            [.. kfuncs.Select(k => new KfuncReference(encoded.GetInstructionIndex(k.BuilderIndex), k.Name))]);
     }
 }

@@ -10,8 +10,9 @@ namespace SockOps.Emit;
 public sealed class ProgramImage
 {
     internal ProgramImage(string name, Instruction[] instructions, MapReference[] mapReferences, MapDeclaration[] maps,
-        string license, SourceLocation[] sourceMap, int stackSize)
+        string license, SourceLocation[] sourceMap, int stackSize, KfuncReference[] kfuncReferences)
     {
+        KfuncReferences = kfuncReferences;
         Name = name;
         Instructions = instructions;
         MapReferences = mapReferences;
@@ -32,6 +33,12 @@ public sealed class ProgramImage
 
     /// <summary>The ld_imm64 instructions that must receive a map fd, by instruction index and map name.</summary>
     public IReadOnlyList<MapReference> MapReferences { get; }
+
+    /// <summary>
+    /// The kfunc calls (<c>call</c> with source 2), by instruction index and kernel function name: a loader puts
+    /// the function's BTF id from the kernel's vmlinux BTF into the immediate before BPF_PROG_LOAD.
+    /// </summary>
+    public IReadOnlyList<KfuncReference> KfuncReferences { get; }
 
     /// <summary>The maps the program declared.</summary>
     public IReadOnlyList<MapDeclaration> Maps { get; }
@@ -61,6 +68,12 @@ public sealed class ProgramImage
         return null;
     }
 
+    /// <summary>
+    /// BTF function and line information built from <see cref="SourceMap"/>, so kernel tools and verifier
+    /// messages show the C# lines (reads the C# files when they exist, for the line text).
+    /// </summary>
+    public ProgramDebugInfo CreateDebugInfo() => ProgramDebugInfo.Create(this);
+
     /// <summary>The encoded program (8 bytes per slot, little-endian).</summary>
     public byte[] ToBytes()
     {
@@ -70,6 +83,11 @@ public sealed class ProgramImage
         return bytes;
     }
 }
+
+/// <summary>A kfunc call left for the loader to resolve: the BTF id of <paramref name="Name"/> goes into the immediate.</summary>
+/// <param name="InstructionIndex">Index of the <c>call</c> in the instruction list.</param>
+/// <param name="Name">The kernel function's name (e.g. <c>bpf_cast_to_kern_ctx</c>).</param>
+public readonly record struct KfuncReference(int InstructionIndex, string Name);
 
 /// <summary>Entry point of the DSL: <c>SockOpsProgram.Build("clamp", b =&gt; { … })</c>.</summary>
 public static class SockOpsProgram

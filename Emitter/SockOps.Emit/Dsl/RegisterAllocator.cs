@@ -20,26 +20,30 @@ internal static class RegisterAllocator
     /// <param name="allocateSpillSlot">Returns a fresh 8-byte stack slot offset (negative, from r10).</param>
     public static int[] Allocate(List<IrInst> code, ref int registerCount, Func<SourceLocation, short> allocateSpillSlot)
     {
-        RemoveDeadCode(code, registerCount);
+        var liveOut = RemoveDeadCode(code, registerCount);
         for (int attempt = 0; ; attempt++)
         {
             if (attempt > 64) throw new InvalidOperationException("Register allocation did not converge.");
-            var (colors, spill) = TryColor(code, registerCount);
+            var (colors, spill) = TryColor(code, registerCount, liveOut ?? Liveness(code, registerCount));
+            liveOut = null;
             if (spill < 0) return colors;
             SpillRegister(code, spill, ref registerCount, allocateSpillSlot);
         }
     }
 
-    private static (int[] Colors, int Spill) TryColor(List<IrInst> code, int n)
+    private static bool Has(ulong[] set, int r) => (set[r >> 6] & (1UL << (r & 63))) != 0;
+
+    private static (int[] Colors, int Spill) TryColor(List<IrInst> code, int n, LiveSets liveOut)
     {
-        var liveOut = Liveness(code, n);
-        var adjacency = new HashSet<int>[n];
-        var partners = new List<int>[n];
-        for (int i = 0; i < n; i++) { adjacency[i] = []; partners[i] = []; }
-        var defs = new List<int>();
+        int words = (n + 63) / 64;
+        // Interference as a bit matrix (n is small: a few hundred registers at most for real programs).
+        var adjacency = new ulong[n][];
+        for (int i = 0; i < n; i++) adjacency[i] = new ulong[words];
+        var partners = new List<int>?[n];
+        var defs = new List<int>(6);
         var order = new List<int>();
         var seen = new bool[n];
-        var uses = new List<int>();
+        var uses = new List<int>(6);
         for (int i = 0; i < code.Count; i++)
         {
             var insn = code[i];
@@ -48,23 +52,33 @@ internal static class RegisterAllocator
             foreach (int r in uses) if (!seen[r] && r >= FirstVirtual) { seen[r] = true; order.Add(r); }
             foreach (int d in defs) if (!seen[d] && d >= FirstVirtual) { seen[d] = true; order.Add(d); }
             int moveSource = insn.Kind == IrKind.Mov && insn.Is64 ? insn.Src : -1;
-            if (moveSource >= 0 && moveSource != 10) { partners[insn.Dst].Add(moveSource); partners[moveSource].Add(insn.Dst); }
+            if (moveSource >= 0 && moveSource != 10)
+            {
+                (partners[insn.Dst] ??= []).Add(moveSource);
+                (partners[moveSource] ??= []).Add(insn.Dst);
+            }
+            var live = liveOut[i];
             foreach (int d in defs)
             {
-                foreach (int r in Members(liveOut[i], n))
+                var row = adjacency[d];
+                for (int w = 0; w < words; w++)
                 {
-                    if (r == d || r == moveSource) continue;
-                    adjacency[d].Add(r);
-                    adjacency[r].Add(d);
+                    ulong bits = live[w];
+                    while (bits != 0)
+                    {
+                        int r = w * 64 + System.Numerics.BitOperations.TrailingZeroCount(bits);
+                        bits &= bits - 1;
+                        if (r == d || r == moveSource) continue;
+                        row[r >> 6] |= 1UL << (r & 63);
+                        adjacency[r][d >> 6] |= 1UL << (d & 63);
+                    }
                 }
             }
         }
 
         // Values that live across a call are the most constrained (r6-r9 only): colour them first, so that
         // their move partners can then follow them into the same register.
-        var crossesCall = new bool[n];
-        foreach (int v in order) crossesCall[v] = adjacency[v].Contains(0) && adjacency[v].Contains(5);
-        order = [.. order.Where(v => crossesCall[v]), .. order.Where(v => !crossesCall[v])];
+        order = [.. order.Where(v => Has(adjacency[v], 0) && Has(adjacency[v], 5)), .. order.Where(v => !(Has(adjacency[v], 0) && Has(adjacency[v], 5)))];
 
         var colors = new int[n];
         for (int i = 0; i < n; i++) colors[i] = i < FirstVirtual ? i : -1;
@@ -73,19 +87,33 @@ internal static class RegisterAllocator
         {
             forbidden.Clear();
             forbidden[10] = true;
-            foreach (int neighbour in adjacency[v])
-                if (colors[neighbour] >= 0) forbidden[colors[neighbour]] = true;
-            int chosen = -1;
-            foreach (int p in partners[v])
-                if (colors[p] >= 0 && !forbidden[colors[p]]) { chosen = colors[p]; break; }
-            if (chosen < 0)
+            var row = adjacency[v];
+            for (int w = 0; w < words; w++)
             {
-                // Look one move further: a partner that will itself want a physical register.
-                foreach (int p in partners[v])
+                ulong bits = row[w];
+                while (bits != 0)
                 {
-                    foreach (int q in partners[p])
-                        if (q != v && colors[q] >= 0 && !forbidden[colors[q]] && !adjacency[p].Contains(v)) { chosen = colors[q]; break; }
-                    if (chosen >= 0) break;
+                    int neighbour = w * 64 + System.Numerics.BitOperations.TrailingZeroCount(bits);
+                    bits &= bits - 1;
+                    if (colors[neighbour] >= 0) forbidden[colors[neighbour]] = true;
+                }
+            }
+            int chosen = -1;
+            var mine = partners[v];
+            if (mine is not null)
+            {
+                foreach (int p in mine)
+                    if (colors[p] >= 0 && !forbidden[colors[p]]) { chosen = colors[p]; break; }
+                if (chosen < 0)
+                {
+                    // Look one move further: a partner that will itself want a physical register.
+                    foreach (int p in mine)
+                    {
+                        if (partners[p] is not { } theirs || Has(adjacency[p], v)) continue;
+                        foreach (int q in theirs)
+                            if (q != v && colors[q] >= 0 && !forbidden[colors[q]]) { chosen = colors[q]; break; }
+                        if (chosen >= 0) break;
+                    }
                 }
             }
             if (chosen < 0)
@@ -98,13 +126,12 @@ internal static class RegisterAllocator
     }
 
     /// <summary>Removes side-effect-free instructions whose results are never read (e.g. a dead initial value).</summary>
-    private static void RemoveDeadCode(List<IrInst> code, int n)
+    private static LiveSets RemoveDeadCode(List<IrInst> code, int n)
     {
         var defs = new List<int>();
-        bool changed = true;
-        while (changed)
+        while (true)
         {
-            changed = false;
+            bool changed = false;
             var liveOut = Liveness(code, n);
             for (int i = code.Count - 1; i >= 0; i--)
             {
@@ -114,69 +141,79 @@ internal static class RegisterAllocator
                 insn.Defs(defs);
                 if (defs.Count != 1 || defs[0] < FirstVirtual) continue;
                 int d = defs[0];
-                if ((liveOut[i][d >> 6] & (1UL << (d & 63))) != 0) continue;
+                if (liveOut.Contains(i, d)) continue;
                 code.RemoveAt(i);
                 changed = true;
             }
+            if (!changed) return liveOut;
         }
     }
 
-    private static IEnumerable<int> Members(ulong[] set, int n)
+    /// <summary>Bit sets of registers per instruction, in one flat array.</summary>
+    internal sealed class LiveSets(int count, int words)
     {
-        for (int w = 0; w < set.Length; w++)
-        {
-            ulong bits = set[w];
-            while (bits != 0)
-            {
-                int b = System.Numerics.BitOperations.TrailingZeroCount(bits);
-                int r = w * 64 + b;
-                if (r < n) yield return r;
-                bits &= bits - 1;
-            }
-        }
+        private readonly ulong[] _data = new ulong[Math.Max(1, count * words)];
+
+        public int Words { get; } = words;
+
+        public Span<ulong> this[int index] => _data.AsSpan(index * Words, Words);
+
+        public bool Contains(int index, int register) => (_data[index * Words + (register >> 6)] & (1UL << (register & 63))) != 0;
     }
 
     /// <summary>Live-out sets per instruction (backward data flow to a fixed point).</summary>
-    internal static ulong[][] Liveness(List<IrInst> code, int n)
+    internal static LiveSets Liveness(List<IrInst> code, int n)
     {
         int words = (n + 63) / 64;
+        int count = code.Count;
         var labelIndex = new Dictionary<int, int>();
-        for (int i = 0; i < code.Count; i++) if (code[i].Kind == IrKind.Label) labelIndex[code[i].LabelId] = i;
-        var liveIn = new ulong[code.Count][];
-        var liveOut = new ulong[code.Count][];
-        for (int i = 0; i < code.Count; i++) { liveIn[i] = new ulong[words]; liveOut[i] = new ulong[words]; }
-        var uses = new List<int>();
-        var defs = new List<int>();
-        var usesOf = new int[code.Count][];
-        var defsOf = new int[code.Count][];
-        for (int i = 0; i < code.Count; i++)
+        for (int i = 0; i < count; i++) if (code[i].Kind == IrKind.Label) labelIndex[code[i].LabelId] = i;
+        var liveIn = new LiveSets(count, words);
+        var liveOut = new LiveSets(count, words);
+        // Uses and defs of every instruction, flattened: [start[i], start[i + 1]) in one array each.
+        var uses = new List<int>(6);
+        var defs = new List<int>(6);
+        var useStart = new int[count + 1];
+        var defStart = new int[count + 1];
+        var useList = new List<int>(count * 2);
+        var defList = new List<int>(count);
+        var target = new int[count];
+        for (int i = 0; i < count; i++)
         {
-            code[i].Uses(uses); usesOf[i] = [.. uses];
-            code[i].Defs(defs); defsOf[i] = [.. defs];
+            var insn = code[i];
+            insn.Uses(uses);
+            insn.Defs(defs);
+            useStart[i] = useList.Count;
+            defStart[i] = defList.Count;
+            useList.AddRange(uses);
+            defList.AddRange(defs);
+            target[i] = insn.Kind is IrKind.Jump or IrKind.CondJump or IrKind.CondJumpImm ? labelIndex[insn.Target] : -1;
         }
+        useStart[count] = useList.Count;
+        defStart[count] = defList.Count;
         bool changed = true;
-        var scratch = new ulong[words];
+        Span<ulong> scratch = words <= 64 ? stackalloc ulong[words] : new ulong[words];
         while (changed)
         {
             changed = false;
-            for (int i = code.Count - 1; i >= 0; i--)
+            for (int i = count - 1; i >= 0; i--)
             {
-                var insn = code[i];
-                Array.Clear(scratch);
-                bool fallsThrough = insn.Kind is not (IrKind.Jump or IrKind.Exit);
-                if (fallsThrough && i + 1 < code.Count) Or(scratch, liveIn[i + 1]);
-                if (insn.Kind is IrKind.Jump or IrKind.CondJump or IrKind.CondJumpImm) Or(scratch, liveIn[labelIndex[insn.Target]]);
-                if (!Same(scratch, liveOut[i])) { Array.Copy(scratch, liveOut[i], words); changed = true; }
-                foreach (int d in defsOf[i]) scratch[d >> 6] &= ~(1UL << (d & 63));
-                foreach (int u in usesOf[i]) scratch[u >> 6] |= 1UL << (u & 63);
-                if (!Same(scratch, liveIn[i])) { Array.Copy(scratch, liveIn[i], words); changed = true; }
+                var kind = code[i].Kind;
+                scratch.Clear();
+                if (kind is not (IrKind.Jump or IrKind.Exit) && i + 1 < count) Or(scratch, liveIn[i + 1]);
+                if (target[i] >= 0) Or(scratch, liveIn[target[i]]);
+                var outSet = liveOut[i];
+                if (!scratch.SequenceEqual(outSet)) { scratch.CopyTo(outSet); changed = true; }
+                for (int k = defStart[i]; k < defStart[i + 1]; k++) { int d = defList[k]; scratch[d >> 6] &= ~(1UL << (d & 63)); }
+                for (int k = useStart[i]; k < useStart[i + 1]; k++) { int u = useList[k]; scratch[u >> 6] |= 1UL << (u & 63); }
+                var inSet = liveIn[i];
+                if (!scratch.SequenceEqual(inSet)) { scratch.CopyTo(inSet); changed = true; }
             }
         }
         return liveOut;
     }
 
-    private static void Or(ulong[] into, ulong[] from) { for (int i = 0; i < into.Length; i++) into[i] |= from[i]; }
-    private static bool Same(ulong[] a, ulong[] b) { for (int i = 0; i < a.Length; i++) if (a[i] != b[i]) return false; return true; }
+    private static void Or(Span<ulong> into, ReadOnlySpan<ulong> from) { for (int i = 0; i < into.Length; i++) into[i] |= from[i]; }
 
     private static void SpillRegister(List<IrInst> code, int v, ref int registerCount, Func<SourceLocation, short> allocateSpillSlot)
     {

@@ -18,6 +18,7 @@ public sealed partial class SockOpsBuilder
     private readonly Dictionary<int, SourceLocation> _returnLocations = [];
     private readonly Dictionary<string, MapDeclaration> _maps = new(StringComparer.Ordinal);
     private readonly List<int> _activeScopes = [0];
+    private readonly List<int> _packetScopes = [];
     private readonly SourceLocation _programLocation;
     private int _nextRegister = RegisterAllocator.FirstVirtual;
     private int _nextLabel;
@@ -60,8 +61,10 @@ public sealed partial class SockOpsBuilder
         public bool Reachable = true;
         public HashSet<Variable> Assigned = [];
         public List<(Variable Reservation, SourceLocation Where)> OpenReferences = [];
+        /// <summary>Packet checks whose pointers a helper invalidated (bpf_store_hdr_opt may change the packet).</summary>
+        public HashSet<int> InvalidPackets = [];
 
-        public PathState Clone() => new() { Reachable = Reachable, Assigned = [.. Assigned], OpenReferences = [.. OpenReferences] };
+        public PathState Clone() => new() { Reachable = Reachable, Assigned = [.. Assigned], OpenReferences = [.. OpenReferences], InvalidPackets = [.. InvalidPackets] };
     }
 
     internal static SockOpsBuilder Current(SourceLocation location) =>
@@ -145,6 +148,8 @@ public sealed partial class SockOpsBuilder
                 $"The ring buffer reservation made at {leaked.Where} is submitted or discarded on one path but not on the other.");
         }
         merged.OpenReferences = [.. a.OpenReferences];
+        merged.InvalidPackets = [.. a.InvalidPackets];
+        merged.InvalidPackets.UnionWith(b.InvalidPackets);
         return merged;
     }
 

@@ -270,12 +270,22 @@ public sealed partial class SockOpsBuilder
 
     // ---------------------------------------------------------------- memory
 
+    private void CheckOwner(Variable v, SourceLocation loc)
+    {
+        if (!ReferenceEquals(v.Owner, this))
+            throw new EmitException(EmitRule.Usage, loc, $"'{v.Name}' belongs to another program; DSL values cannot cross programs.");
+    }
+
     private (int Base, short Offset) Address(LoadExpr l, SourceLocation loc)
     {
         var m = l.Memory;
+        if (m.Pointer is { } pointer) CheckOwner(pointer, loc);
         if (m.ScopeId != 0 && !_activeScopes.Contains(m.ScopeId))
             throw new EmitException(EmitRule.NullCheck, loc,
                 $"{m.Description} is used outside the null check that produced it; the kernel only allows it inside that branch.");
+        if (m.Kind == PointerKind.Packet && _path.InvalidPackets.Contains(m.ScopeId))
+            throw new EmitException(EmitRule.PacketBounds, loc,
+                "Packet pointers are invalid after bpf_store_hdr_opt on this path (the helper may change the packet); check the bounds again with IfPacketHas.");
         if (l.Offset < 0 || l.Offset + SizeOf(l.Size) > m.Size)
             throw new EmitException(m.Kind == PointerKind.Packet ? EmitRule.PacketBounds : EmitRule.HelperArgument, loc,
                 $"Access to {l.Field} at offset {l.Offset} size {SizeOf(l.Size)} is outside {m.Description} ({m.Size} bytes).");
@@ -297,6 +307,7 @@ public sealed partial class SockOpsBuilder
 
     private void CheckReadable(Variable v, SourceLocation loc)
     {
+        CheckOwner(v, loc);
         if (v.ScopeId != 0 && !_activeScopes.Contains(v.ScopeId))
             throw new EmitException(EmitRule.NullCheck, loc, $"'{v.Name}' is used outside the scope that produced it.");
         if (!_path.Assigned.Contains(v))
@@ -312,6 +323,7 @@ public sealed partial class SockOpsBuilder
         switch (target)
         {
             case VarExpr { Variable.IsLocal: true } v:
+                CheckOwner(v.Variable, loc);
                 EvalInto(v.Variable.Register, Fold.Convert(value, v.Type), loc);
                 _path.Assigned.Add(v.Variable);
                 return;

@@ -15,12 +15,22 @@ public sealed partial class SockOpsBuilder
     private sealed record PointerArg(MemoryBase Memory) : HelperArg;
 
     /// <summary>Emits a helper call; returns the variable holding r0.</summary>
-    private Variable Call(int helper, SourceLocation loc, Ty resultType, PointerKind resultPointer, params HelperArg[] args)
+    private Variable Call(int helper, SourceLocation loc, Ty resultType, PointerKind resultPointer, params HelperArg[] args) =>
+        Call(helper, null, loc, resultType, resultPointer, args);
+
+    /// <summary>Emits a helper call, or with <paramref name="kfunc"/> a kfunc call (source 2, BTF id patched by the loader).</summary>
+    private Variable Call(int helper, string? kfunc, SourceLocation loc, Ty resultType, PointerKind resultPointer, params HelperArg[] args)
     {
-        if (Helpers.WhyRefused(helper, KernelNumbers.IsGplCompatible(License), Capabilities) is { } refused)
+        if (kfunc is null && Helpers.WhyRefused(helper, KernelNumbers.IsGplCompatible(License), Capabilities) is { } refused)
             throw new EmitException(EmitRule.HelperNotAllowed, loc, $"{refused} (license \"{License}\", capabilities {Capabilities}).");
         var regs = new int[args.Length];
-        for (int i = 0; i < args.Length; i++)
+        // Computed scalars first (they may read the ctx through r1), then the cheap operands (constants,
+        // stack addresses, map pointers) right before the call, so that each can be built in its argument
+        // register. The operands are pure, so the order does not change the meaning.
+        var order = Enumerable.Range(0, args.Length)
+            .OrderBy(i => args[i] is ScalarArg { Value: not ConstExpr } ? 0 : args[i] is PointerArg or CtxArg ? 1 : 2)
+            .ToArray();
+        foreach (int i in order)
         {
             switch (args[i])
             {
@@ -46,9 +56,10 @@ public sealed partial class SockOpsBuilder
             }
         }
         for (int i = 0; i < args.Length; i++) EmitMove(i + 1, regs[i], true, loc);
-        Emit(new IrInst { Kind = IrKind.Call, Imm = helper, ArgCount = args.Length, Location = loc });
-        var result = new Variable(NewRegister(), resultType, KernelNumbers.HelperName(helper), false)
+        Emit(new IrInst { Kind = IrKind.Call, Imm = helper, KfuncName = kfunc, ArgCount = args.Length, Location = loc });
+        var result = new Variable(NewRegister(), resultType, kfunc ?? KernelNumbers.HelperName(helper), false)
         {
+            Owner = this,
             DirtyUpper = !resultType.Is64(),
             Pointer = resultPointer,
         };
@@ -349,8 +360,14 @@ public sealed partial class SockOpsBuilder
     /// <summary><c>bpf_store_hdr_opt(skops, option, sizeof option, flags)</c> (in WRITE_HDR_OPT_CB).</summary>
     public I32 StoreHdrOpt<T>(StackRef<T> option, U64 flags, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
         where T : unmanaged =>
-        Statement(loc => Call(KernelNumbers.StoreHdrOpt, loc, Ty.I32, PointerKind.None, new CtxArg(), StackObject(option, -1, "The option", loc),
-            new ScalarArg(Fold.Const(Ty.U64, option.Size)), new ScalarArg(flags.Expr)), At(file, line, member));
+        Statement(loc =>
+        {
+            var v = Call(KernelNumbers.StoreHdrOpt, loc, Ty.I32, PointerKind.None, new CtxArg(), StackObject(option, -1, "The option", loc),
+                new ScalarArg(Fold.Const(Ty.U64, option.Size)), new ScalarArg(flags.Expr));
+            // The kernel counts store_hdr_opt among the helpers that change packet data: every packet pointer dies.
+            _path.InvalidPackets.UnionWith(_packetScopes);
+            return v;
+        }, At(file, line, member));
 
     /// <summary><c>bpf_reserve_hdr_opt(skops, length, flags)</c> (in HDR_OPT_LEN_CB).</summary>
     public I32 ReserveHdrOpt(U32 length, U64 flags, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
@@ -449,6 +466,23 @@ public sealed partial class SockOpsBuilder
         }
         return (offset, bytes.Length);
     }
+
+    // ---------------------------------------------------------------- kfuncs
+
+    /// <summary>
+    /// <c>bpf_sock_ops_enable_tx_tstamp(bpf_cast_to_kern_ctx(skops), flags)</c> (kfuncs, Linux 6.15+, GPL): turns on
+    /// the TSTAMP_* callbacks for the sendmsg being processed; only acts in TSTAMP_SENDMSG_CB (else -EOPNOTSUPP).
+    /// The loader resolves both names in the kernel's BTF (<see cref="ProgramImage.KfuncReferences"/>).
+    /// </summary>
+    public I32 SockOpsEnableTxTimestamping(U64 flags, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
+        Statement(loc =>
+        {
+            if (!KernelNumbers.IsGplCompatible(License))
+                throw new EmitException(EmitRule.HelperNotAllowed, loc, "cannot call kernel function from non-GPL compatible program (kfuncs need a GPL-compatible license).");
+            var kernelContext = Call(0, "bpf_cast_to_kern_ctx", loc, Ty.U64, PointerKind.Context, new CtxArg());
+            return Call(0, "bpf_sock_ops_enable_tx_tstamp", loc, Ty.I32, PointerKind.None,
+                new ScalarArg(new VarExpr(kernelContext)), new ScalarArg(flags.Expr));
+        }, At(file, line, member));
 
     // ---------------------------------------------------------------- scalars
 

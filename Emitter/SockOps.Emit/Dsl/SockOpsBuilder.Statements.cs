@@ -56,7 +56,7 @@ public sealed partial class SockOpsBuilder
     private VarExpr DeclareLocal(string name, Ty type, Expr? initial, SourceLocation loc)
     {
         BeginStatement(loc);
-        var v = new Variable(NewRegister(), type, name, isLocal: true);
+        var v = new Variable(NewRegister(), type, name, isLocal: true) { Owner = this };
         var expr = new VarExpr(v);
         if (initial is not null)
         {
@@ -308,8 +308,8 @@ public sealed partial class SockOpsBuilder
         var loc = At(file, line, member);
         BeginStatement(loc);
         if (length is <= 0 or > 0xffff) throw new EmitException(EmitRule.PacketBounds, loc, $"Packet length {length} must be 1..65535.");
-        var data = new Variable(NewRegister(), Ty.U64, "skb_data", false) { Pointer = PointerKind.Packet };
-        var end = new Variable(NewRegister(), Ty.U64, "skb_data_end", false) { Pointer = PointerKind.Packet };
+        var data = new Variable(NewRegister(), Ty.U64, "skb_data", false) { Pointer = PointerKind.Packet, Owner = this };
+        var end = new Variable(NewRegister(), Ty.U64, "skb_data_end", false) { Pointer = PointerKind.Packet, Owner = this };
         Emit(new IrInst { Kind = IrKind.Load, Dst = data.Register, Src = ContextRegister, Offset = KernelNumbers.CtxSkbData, Size = MemorySize.DW, Location = loc });
         Emit(new IrInst { Kind = IrKind.Load, Dst = end.Register, Src = ContextRegister, Offset = KernelNumbers.CtxSkbDataEnd, Size = MemorySize.DW, Location = loc });
         int scope = _nextScope++;
@@ -318,8 +318,8 @@ public sealed partial class SockOpsBuilder
         var memory = new MemoryBase { Kind = PointerKind.Packet, Pointer = data, Size = length, ScopeId = scope, Description = $"the packet (checked for {length} bytes)" };
         var packet = new PacketRef(memory);
         Branches(() => then(packet), @else, elseLabel, loc,
-            beforeThen: () => _activeScopes.Add(scope),
-            afterThen: () => _activeScopes.Remove(scope));
+            beforeThen: () => { _activeScopes.Add(scope); _packetScopes.Add(scope); },
+            afterThen: () => { _activeScopes.Remove(scope); _packetScopes.Remove(scope); });
     }
 
     private void EmitPacketCheck(PacketCond pc, int label, bool jumpWhenInside, SourceLocation loc)
@@ -358,8 +358,8 @@ public sealed partial class SockOpsBuilder
         var machine = MachineCode.Lower(code, colors);
         int nextLabel = _nextLabel;
         MachineCode.Optimize(machine, ref nextLabel);
-        var (instructions, maps, locations) = MachineCode.Resolve(machine);
-        return new ProgramImage(Name, instructions, maps, [.. _maps.Values], License, locations, _maxStackDepth);
+        var (instructions, maps, locations, kfuncs) = MachineCode.Resolve(machine);
+        return new ProgramImage(Name, instructions, maps, [.. _maps.Values], License, locations, _maxStackDepth, kfuncs);
     }
 }
 

@@ -116,7 +116,7 @@ public sealed class SockOpsCtx
     public MaybeNull<SockRef> Sk => new(
         (b, loc) =>
         {
-            var v = new Variable(b.NewRegister(), Ty.U64, "sk", false) { Pointer = PointerKind.Socket };
+            var v = new Variable(b.NewRegister(), Ty.U64, "sk", false) { Pointer = PointerKind.Socket, Owner = b };
             b.Emit(new IrInst { Kind = IrKind.Load, Dst = v.Register, Src = b.ContextRegister, Offset = KernelNumbers.CtxSk, Size = MemorySize.DW, Location = loc });
             b.MarkAssigned(v);
             return v;

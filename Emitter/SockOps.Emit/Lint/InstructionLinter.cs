@@ -94,7 +94,8 @@ public static class InstructionLinter
 
         private static bool IsPseudoFunc(Instruction insn) => insn.IsWide && insn.SourceIndex == (byte)PseudoSource.Func;
 
-        private static bool IsExit(Instruction insn) => insn.Opcode == Opcode.Jump(true, JumpOperation.Exit, OperandSource.Immediate);
+        /// <summary>Exit by operation, in either jump class (the kernel's CFG treats JMP32|EXIT as an exit too; it refuses the opcode later).</summary>
+        private static bool IsExit(Instruction insn) => Opcode.IsJump(insn.Class) && (insn.Opcode & 0xf0) == (int)JumpOperation.Exit;
 
         private static bool IsJa(Instruction insn) =>
             Opcode.IsJump(insn.Class) && (insn.Opcode & 0xf0) == (int)JumpOperation.Ja;
@@ -102,7 +103,7 @@ public static class InstructionLinter
         /// <summary><c>may_goto</c> (BPF_JMP | BPF_JCOND): a conditional jump that reads no register.</summary>
         private static bool IsMayGoto(Instruction insn) => insn.Opcode == 0xe5;
 
-        private static bool IsCall(Instruction insn) => insn.Class == InstructionClass.Jmp && (insn.Opcode & 0xf0) == (int)JumpOperation.Call;
+        private static bool IsCall(Instruction insn) => Opcode.IsJump(insn.Class) && (insn.Opcode & 0xf0) == (int)JumpOperation.Call;
 
         /// <summary>The slot a jump goes to (JMP32 ja, "gotol", uses the immediate).</summary>
         private int JumpTargetSlot(int i) =>
@@ -152,7 +153,7 @@ public static class InstructionLinter
                 _successors[i] = next;
                 int sub = _subprogramOf[i];
                 int start = _subprogramStarts[sub], end = SubprogramEnd(sub);
-                if (i == end - 1 && !IsExit(insn) && !(IsJa(insn) && insn.Opcode is 0x05 or 0x06))
+                if (i == end - 1 && insn.Opcode is not (0x95 or 0x05 or 0x06)) // BPF_JMP|BPF_EXIT, BPF_JMP|BPF_JA, BPF_JMP32|BPF_JA
                     Add(i, LintRules.FallsOffEnd, $"last insn is not an exit or jmp: execution would run off the end of {(sub == 0 ? "the program" : "a subprogram")}");
                 if (IsExit(insn)) continue;
                 if (IsBranch(i))

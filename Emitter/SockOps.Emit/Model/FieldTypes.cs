@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace SockOps.Emit;
 
 /// <summary>Access widths of a load or store, as a set (bit value = width in bytes).</summary>
@@ -60,4 +62,43 @@ public enum LoadedValueKind
     Packet,
     /// <summary><c>PTR_TO_PACKET_END</c> (<c>pkt_end</c>): only for comparisons, never dereferenced.</summary>
     PacketEnd,
+}
+
+/// <summary>
+/// Converts between a field's natural (host-order) value and the raw 32-bit value a program loads, so
+/// that the DSL can compare loaded fields with constants written naturally (port 55601, 10.0.0.1).
+/// BPF runs in the host's byte order; these conversions are for little-endian hosts (x86-64, arm64).
+/// </summary>
+public static class FieldByteOrderExtensions
+{
+    /// <summary>The raw value a 4-byte load of a field with this byte order yields for the natural value <paramref name="hostValue"/>.</summary>
+    /// <example><c>FieldByteOrder.Network.Encode(41977)</c> is 0xF9A30000, what <c>skops-&gt;remote_port</c> reads for port 41977.</example>
+    public static uint Encode(this FieldByteOrder order, uint hostValue)
+    {
+        EnsureLittleEndian();
+        return order switch
+        {
+            FieldByteOrder.Network => BinaryPrimitives.ReverseEndianness(hostValue),
+            FieldByteOrder.NetworkLow16 => BinaryPrimitives.ReverseEndianness((ushort)hostValue),
+            _ => hostValue,
+        };
+    }
+
+    /// <summary>The natural value of a raw 4-byte load (the inverse of <see cref="Encode"/>; for <see cref="FieldByteOrder.NetworkLow16"/> only the low 16 bits count).</summary>
+    public static uint Decode(this FieldByteOrder order, uint rawValue)
+    {
+        EnsureLittleEndian();
+        return order switch
+        {
+            FieldByteOrder.Network => BinaryPrimitives.ReverseEndianness(rawValue),
+            FieldByteOrder.NetworkLow16 => BinaryPrimitives.ReverseEndianness((ushort)rawValue),
+            _ => rawValue,
+        };
+    }
+
+    private static void EnsureLittleEndian()
+    {
+        if (!BitConverter.IsLittleEndian)
+            throw new PlatformNotSupportedException("The byte-order model describes little-endian hosts (BPF runs in the host's byte order).");
+    }
 }

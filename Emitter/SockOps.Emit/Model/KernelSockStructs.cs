@@ -85,6 +85,59 @@ public static class BpfTcpSock
     /// <summary>The members in declaration order.</summary>
     public static IReadOnlyList<StructField> Fields { get; } = Build();
 
+    /// <summary><c>snd_cwnd</c>.</summary>
+    public static StructField SndCwnd => Fields[0];
+    /// <summary><c>srtt_us</c>.</summary>
+    public static StructField SrttUs => Fields[1];
+    /// <summary><c>rtt_min</c>.</summary>
+    public static StructField RttMin => Fields[2];
+    /// <summary><c>snd_ssthresh</c>.</summary>
+    public static StructField SndSsthresh => Fields[3];
+    /// <summary><c>rcv_nxt</c>.</summary>
+    public static StructField RcvNxt => Fields[4];
+    /// <summary><c>snd_nxt</c>.</summary>
+    public static StructField SndNxt => Fields[5];
+    /// <summary><c>snd_una</c>.</summary>
+    public static StructField SndUna => Fields[6];
+    /// <summary><c>mss_cache</c>.</summary>
+    public static StructField MssCache => Fields[7];
+    /// <summary><c>ecn_flags</c>.</summary>
+    public static StructField EcnFlags => Fields[8];
+    /// <summary><c>rate_delivered</c>.</summary>
+    public static StructField RateDelivered => Fields[9];
+    /// <summary><c>rate_interval_us</c>.</summary>
+    public static StructField RateIntervalUs => Fields[10];
+    /// <summary><c>packets_out</c>.</summary>
+    public static StructField PacketsOut => Fields[11];
+    /// <summary><c>retrans_out</c>.</summary>
+    public static StructField RetransOut => Fields[12];
+    /// <summary><c>total_retrans</c>.</summary>
+    public static StructField TotalRetrans => Fields[13];
+    /// <summary><c>segs_in</c>.</summary>
+    public static StructField SegsIn => Fields[14];
+    /// <summary><c>data_segs_in</c>.</summary>
+    public static StructField DataSegsIn => Fields[15];
+    /// <summary><c>segs_out</c>.</summary>
+    public static StructField SegsOut => Fields[16];
+    /// <summary><c>data_segs_out</c>.</summary>
+    public static StructField DataSegsOut => Fields[17];
+    /// <summary><c>lost_out</c>.</summary>
+    public static StructField LostOut => Fields[18];
+    /// <summary><c>sacked_out</c>.</summary>
+    public static StructField SackedOut => Fields[19];
+    /// <summary><c>bytes_received</c>.</summary>
+    public static StructField BytesReceived => Fields[20];
+    /// <summary><c>bytes_acked</c>.</summary>
+    public static StructField BytesAcked => Fields[21];
+    /// <summary><c>dsack_dups</c>.</summary>
+    public static StructField DsackDups => Fields[22];
+    /// <summary><c>delivered</c>.</summary>
+    public static StructField Delivered => Fields[23];
+    /// <summary><c>delivered_ce</c>.</summary>
+    public static StructField DeliveredCe => Fields[24];
+    /// <summary><c>icsk_retransmits</c>.</summary>
+    public static StructField IcskRetransmits => Fields[25];
+
     private static StructField[] Build()
     {
         string[] u32Before = ["snd_cwnd", "srtt_us", "rtt_min", "snd_ssthresh", "rcv_nxt", "snd_nxt", "snd_una", "mss_cache",

@@ -162,7 +162,11 @@ public static class SockOpsContext
     private static SockOpsContextField Tcp(string name, int offset, string description) =>
         new(name, offset, 4, W, description + " (reads 0 unless a locked full TCP socket)");
 
-    /// <summary>The declared members of <c>struct bpf_sock_ops</c> in declaration order (union members <c>args</c>, <c>reply</c>, <c>replylong</c> each listed).</summary>
+    /// <summary>
+    /// The declared members of <c>struct bpf_sock_ops</c> in declaration order, exactly as the kernel's
+    /// BTF names them: 43, with the union members <c>args</c>, <c>reply</c>, <c>replylong</c> each listed
+    /// and the <c>__bpf_md_ptr</c> unions (<c>sk</c>, <c>skb_data</c>, <c>skb_data_end</c>) by their pointer member.
+    /// </summary>
     public static IReadOnlyList<SockOpsContextField> Fields { get; } =
     [
         Op, Args, Reply, ReplyLong, Family, RemoteIp4, LocalIp4, RemoteIp6, LocalIp6, RemotePort, LocalPort, IsFullSock,

@@ -7,7 +7,7 @@ using SockOps.Emit.Tests.Kernel;
 namespace SockOps.Emit.Tests.DebugInfo;
 
 /// <summary>
-/// BTF func_info/line_info built from a DSL program's source map, checked through the kernel: the program loads
+/// BTF func_info/line_info built from a DSL program's source map (<c>ProgramImage.CreateDebugInfo</c>), checked through the kernel: the program loads
 /// with them, BPF_OBJ_GET_INFO_BY_FD gives back the C# file, line numbers and source text (what
 /// <c>bpftool prog dump xlated id N linum</c> prints), and a kernel refusal names the C# line.
 /// </summary>
@@ -39,7 +39,7 @@ public class DebugInfoKernelTests
             b.Context.Reply.Set(rv);
             b.Return(1);
         });
-        var debug = image.BuildDebugInfo();
+        var debug = image.CreateDebugInfo();
         Assert.Equal(0, debug.LineInfo[0].InstructionIndex);
         Assert.True(debug.LineInfo.Zip(debug.LineInfo.Skip(1)).All(p => p.First.InstructionIndex < p.Second.InstructionIndex));
         // Every record starts a new C# line; every instruction's line is that of the record covering it.
@@ -65,8 +65,8 @@ public class DebugInfoKernelTests
             b.Context.Reply.Set(rv);
             b.Return(1);
         });
-        var debug = image.BuildDebugInfo();
-        using var btf = debug.Btf.Load();
+        var debug = image.CreateDebugInfo();
+        using var btf = LoadedBtf.Load(debug.Btf.Span);
         using var program = Load(image, debug, btf);
 
         var report = ProgramLineInfo.Read(program);
@@ -84,12 +84,12 @@ public class DebugInfoKernelTests
     public void Without_a_readable_source_the_line_text_is_the_member_name()
     {
         KernelGate.Require();
-        var image = SockOpsProgram.Build("no_source", b => b.Return(1));
-        var debug = image.BuildDebugInfo(_ => null);
-        using var btf = debug.Btf.Load();
+        var image = SockOpsProgram.Build("no_source", b => b.Return(1, file: "/nonexistent/Elsewhere.cs", line: 12, member: "Elsewhere"));
+        var debug = image.CreateDebugInfo();
+        using var btf = LoadedBtf.Load(debug.Btf.Span);
         using var program = Load(image, debug, btf);
         var report = ProgramLineInfo.Read(program);
-        Assert.Contains(report.Lines, l => l.Text == nameof(Without_a_readable_source_the_line_text_is_the_member_name));
+        Assert.Contains(report.Lines, l => l.File == "/nonexistent/Elsewhere.cs" && l.Line == 12 && l.Text == "Elsewhere");
     }
 
     [Fact]
@@ -103,8 +103,8 @@ public class DebugInfoKernelTests
             b.Printk("hello\n");
             b.Return(1);
         });
-        var debug = image.BuildDebugInfo();
-        using var btf = debug.Btf.Load();
+        var debug = image.CreateDebugInfo();
+        using var btf = LoadedBtf.Load(debug.Btf.Span);
         // The DSL was told the loader has CAP_PERFMON; loaded without it, the kernel refuses bpf_trace_printk.
         var error = RawBpf.WithoutPerfmon(() =>
         {
@@ -139,8 +139,8 @@ public class DebugInfoKernelTests
         int store = Enumerable.Range(0, image.Instructions.Count).Single(i => image.Instructions[i].Class == Assembler.InstructionClass.St && image.Instructions[i].Offset == 4);
         var old = image.Instructions[store];
         var patched = Fuzz.RawPatch.Set(image, store, new Assembler.Instruction(old.Opcode, old.DestinationIndex, old.SourceIndex, 8, old.Immediate));
-        var debug = patched.BuildDebugInfo();
-        using var btf = debug.Btf.Load();
+        var debug = patched.CreateDebugInfo();
+        using var btf = LoadedBtf.Load(debug.Btf.Span);
         var error = Assert.Throws<VerifierException>(() => Load(patched, debug, btf).Dispose());
         Assert.Equal("invalid bpf_context access off=8 size=4", error.ErrorLine);
         Assert.Equal($"b.Context.Reply.Set(7); @ DebugInfoKernelTests.cs:{replyLine}", error.SourceLine);

@@ -26,7 +26,7 @@ internal static class DslKernel
     }
 
     /// <summary>Loads the image; throws the runtime's VerifierException if the kernel refuses it.</summary>
-    public static Loaded Load(ProgramImage image)
+    public static Loaded Load(ProgramImage image, bool debugInfo = false, VerifierLogLevel logLevel = VerifierLogLevel.None)
     {
         var owned = new List<IDisposable>();
         var maps = new Dictionary<string, BpfMap>(StringComparer.Ordinal);
@@ -38,6 +38,9 @@ internal static class DslKernel
                 owned.Add(map);
                 maps[declaration.Name] = map;
             }
+            ProgramDebugInfo? debug = debugInfo ? image.CreateDebugInfo() : null;
+            LoadedBtf? btf = debug is null ? null : LoadedBtf.Load(debug.Btf.Span);
+            if (btf is not null) owned.Add(btf);
             var program = BpfProgram.Load(new ProgramLoadOptions
             {
                 Type = ProgramType.SockOps,
@@ -47,6 +50,10 @@ internal static class DslKernel
                 Instructions = image.Instructions,
                 MapReferences = image.MapReferences,
                 Maps = maps,
+                Btf = btf,
+                FuncInfo = debug?.FuncInfo ?? [],
+                LineInfo = debug?.LineInfo ?? [],
+                LogLevel = logLevel,
             });
             return new Loaded(program, owned, maps);
         }
@@ -98,6 +105,14 @@ internal static class DslKernel
     private static uint AddType(BtfBuilder builder, Type type) =>
         (uint)typeof(BtfBuilder).GetMethod(nameof(BtfBuilder.AddType))!.MakeGenericMethod(type).Invoke(builder, null)!;
 
+    /// <summary>The raw-stream linter (the Emitter's static checker) finds nothing in DSL output.</summary>
+    public static void AssertLintClean(ProgramImage image)
+    {
+        var findings = SockOps.Emit.Lint.InstructionLinter.Lint(image.Instructions,
+            new SockOps.Emit.Lint.LintOptions { IsGplLicense = image.License == "GPL" });
+        Assert.True(findings.Count == 0, string.Join("\n", findings) + "\n" + Listing(image));
+    }
+
     /// <summary>The listing used by snapshots: slot, llvm syntax, hex bytes, C# line.</summary>
     public static string Listing(ProgramImage image)
     {
@@ -116,6 +131,8 @@ internal static class DslKernel
             string text = Disassembler.Format(insn, DisassemblySyntax.Llvm);
             var map = image.MapReferences.FirstOrDefault(r => r.InstructionIndex == i);
             if (map.MapName is not null) text += $" ; map {map.MapName}";
+            var kfunc = image.KfuncReferences.FirstOrDefault(r => r.InstructionIndex == i);
+            if (kfunc.Name is not null) text += $" ; kfunc {kfunc.Name}";
             var loc = image.SourceMap[i];
             string where = loc.Line == 0 ? "" : $"{Path.GetFileName(loc.File)}:{loc.Line}";
             sb.Append(CultureInfo.InvariantCulture, $"{slot,4}: {text,-44} {hex,-47} {where}\n");
@@ -128,6 +145,7 @@ internal static class DslKernel
     public static void VerifyAndLoad(ProgramImage image, string snapshotName, [System.Runtime.CompilerServices.CallerFilePath] string callerFile = "")
     {
         Snapshot.Verify(Listing(image), snapshotName, callerFile);
+        AssertLintClean(image);
         KernelGate.Require();
         using var loaded = Load(image);
         Assert.True(loaded.Program.Info.Id > 0);

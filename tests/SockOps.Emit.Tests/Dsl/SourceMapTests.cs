@@ -72,6 +72,48 @@ public class SourceMapTests
     }
 }
 
+public class DebugInfoTests
+{
+    [Fact]
+    public void Btf_line_info_makes_the_kernel_print_the_csharp_lines()
+    {
+        var image = SeedPrograms.Clamp();
+        var debug = image.CreateDebugInfo();
+        Assert.Equal(0, debug.LineInfo[0].InstructionIndex);
+        Assert.True(debug.LineInfo.Count > 10);
+        KernelGate.Require();
+        using var loaded = DslKernel.Load(image, debugInfo: true, logLevel: VerifierLogLevel.Verbose);
+        Assert.True(loaded.Program.Info.BtfId > 0);
+        Assert.Contains("; ctx.Reply.Set(rv);", loaded.Program.VerifierLog, StringComparison.Ordinal);
+        Assert.Contains(" @ SeedPrograms.cs:", loaded.Program.VerifierLog, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_kernel_refusal_carries_the_csharp_source_line()
+    {
+        var image = SockOpsProgram.Build("refused_line", b =>
+        {
+            b.Printk("op %u\n", b.Context.Op);
+            b.Return(1);
+        });
+        KernelGate.Require();
+        var error = Kernel.RawBpf.WithoutPerfmon(() =>
+        {
+            try
+            {
+                DslKernel.Load(image, debugInfo: true).Dispose();
+                return (VerifierException?)null;
+            }
+            catch (VerifierException e)
+            {
+                return e;
+            }
+        });
+        Assert.NotNull(error);
+        Assert.Contains("; b.Printk(\"op %u\\n\", b.Context.Op); @ SourceMapTests.cs:", error.Log, StringComparison.Ordinal);
+    }
+}
+
 public class LongJumpTests
 {
     [Fact]

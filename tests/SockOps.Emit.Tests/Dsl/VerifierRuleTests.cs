@@ -239,6 +239,44 @@ public class VerifierRuleTests
     }
 
     [Fact]
+    public void Packet_read_after_a_helper_that_changes_the_packet()
+    {
+        var e = Refused(EmitRule.PacketBounds, b =>
+        {
+            b.IfPacketHas(20, p =>
+            {
+                var option = b.StackStruct<ulong>();
+                option.U8(0).Set(254);
+                option.U8(1).Set(8);
+                b.StoreHdrOpt(option, 0);
+                b.Context.Reply.Set((I32)p.ReadU8(0));
+            });
+            b.Return(1);
+        });
+        Assert.Contains("invalid after bpf_store_hdr_opt", e.Message, StringComparison.Ordinal);
+        // A read in the other branch of an If is fine: the helper did not run on that path.
+        var image = SockOpsProgram.Build("other_path", b =>
+        {
+            b.IfPacketHas(20, p => b.If(b.Context.Op == SockOp.WriteHdrOptCb, () =>
+            {
+                var option = b.StackStruct<ulong>();
+                option.U8(0).Set(254);
+                option.U8(1).Set(8);
+                b.StoreHdrOpt(option, 0);
+            }, @else: () => b.Context.Reply.Set((I32)p.ReadU8(0))));
+            b.Return(1);
+        });
+        KernelGate.Require();
+        using (DslKernel.Load(image)) { }
+        // r6 = ctx; r7 = data; r8 = data_end; bounds check; store_hdr_opt; then read through r7.
+        KernelRefuses("R7 invalid mem access 'scalar'",
+            [Mov64Reg(6, 1), Ldx(8, 7, 6, 192), Ldx(8, 8, 6, 200), Mov64Reg(2, 7), Alu64(AluOperation.Add, 2, 20),
+             new Instruction(Opcode.Jump(true, JumpOperation.Jgt, OperandSource.Register), 2, 8, 8, 0),
+             St(8, 10, -8, 0x08fe), Mov64Reg(1, 6), Mov64Reg(2, 10), Alu64(AluOperation.Add, 2, -8), Mov64(3, 8), Mov64(4, 0), Call(143),
+             Ldx(1, 0, 7, 0), Mov64(0, 1), Exit()]);
+    }
+
+    [Fact]
     public void Shift_out_of_range()
     {
         var e = Refused(EmitRule.Operand, b => { b.Context.Reply.Set((I32)(b.Context.Op << 40)); b.Return(1); });

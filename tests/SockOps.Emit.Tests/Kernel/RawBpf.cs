@@ -14,7 +14,7 @@ internal static partial class RawBpf
 {
     private const long SysBpf = 321; // x86_64
     private const long SysCapget = 125, SysCapset = 126;
-    private const int BpfMapCreate = 0, BpfProgLoad = 5;
+    private const int BpfMapCreate = 0, BpfProgLoad = 5, BpfBtfLoad = 18;
     private const int AttrSize = 128;
 
     /// <summary>The verdict of one BPF_PROG_LOAD.</summary>
@@ -65,7 +65,35 @@ internal static partial class RawBpf
     }
 
     /// <summary>Creates a map (BPF_MAP_CREATE); the caller disposes the handle.</summary>
-    public static unsafe SafeHandle CreateMap(MapType type, int keySize, int valueSize, int maxEntries, uint flags = 0)
+    /// <summary>Loads a minimal BTF blob with one type, [1] INT 'int' (4 bytes, signed): enough for maps that need BTF key/value ids.</summary>
+    public static unsafe SafeHandle LoadIntBtf()
+    {
+        byte[] blob = new byte[24 + 16 + 5];
+        fixed (byte* b = blob)
+        {
+            *(ushort*)(b + 0) = 0xeB9F;   // magic
+            b[2] = 1;                     // version
+            *(uint*)(b + 4) = 24;         // hdr_len
+            *(uint*)(b + 8) = 0;          // type_off
+            *(uint*)(b + 12) = 16;        // type_len
+            *(uint*)(b + 16) = 16;        // str_off
+            *(uint*)(b + 20) = 5;         // str_len
+            *(uint*)(b + 24) = 1;         // name_off -> "int"
+            *(uint*)(b + 28) = 1u << 24;  // kind INT, vlen 0
+            *(uint*)(b + 32) = 4;         // size
+            *(uint*)(b + 36) = 0x01000020; // BTF_INT_SIGNED, offset 0, 32 bits
+            "\0int\0"u8.CopyTo(blob.AsSpan(40));
+            byte* attr = stackalloc byte[AttrSize];
+            new Span<byte>(attr, AttrSize).Clear();
+            *(ulong*)(attr + 0) = (ulong)b;
+            *(uint*)(attr + 16) = (uint)blob.Length;
+            long fd = Syscall(SysBpf, BpfBtfLoad, attr, AttrSize);
+            if (fd < 0) throw new InvalidOperationException($"BPF_BTF_LOAD failed: errno {Marshal.GetLastPInvokeError()}");
+            return new BpfFileDescriptor((nint)fd);
+        }
+    }
+
+    public static unsafe SafeHandle CreateMap(MapType type, int keySize, int valueSize, int maxEntries, uint flags = 0, SafeHandle? intBtf = null)
     {
         byte* attr = stackalloc byte[AttrSize];
         new Span<byte>(attr, AttrSize).Clear();
@@ -74,6 +102,12 @@ internal static partial class RawBpf
         *(uint*)(attr + 8) = (uint)valueSize;
         *(uint*)(attr + 12) = (uint)maxEntries;
         *(uint*)(attr + 16) = flags;
+        if (intBtf is not null)
+        {
+            *(uint*)(attr + 48) = (uint)intBtf.DangerousGetHandle(); // btf_fd
+            *(uint*)(attr + 52) = 1;                                 // btf_key_type_id: int
+            *(uint*)(attr + 56) = 1;                                 // btf_value_type_id: int
+        }
         long fd = Syscall(SysBpf, BpfMapCreate, attr, AttrSize);
         if (fd < 0) throw new InvalidOperationException($"BPF_MAP_CREATE failed: errno {Marshal.GetLastPInvokeError()}");
         return new BpfFileDescriptor((nint)fd);

@@ -37,6 +37,7 @@ public class LinterKernelTests
             [Ldx(4, 2, 1, 0), JeqImm(2, 0, 1), LdImm64(0, 1), ExitOne, Exit()], [LintRules.JumpIntoLoadImmediate64], "jump into the middle of ldimm64 insn 2"),
         new("program that falls off its end", _ => [ExitOne], [LintRules.FallsOffEnd], "last insn is not an exit or jmp"),
         new("conditional jump as the last instruction", _ => [Ldx(4, 2, 1, 0), ExitOne, JeqImm(2, 0, -3)], [LintRules.FallsOffEnd], "last insn is not an exit or jmp"),
+        new("JMP32-class exit as the last instruction", _ => [ExitOne, new Instruction(0x96, 0, 0, 0, 0)], [LintRules.FallsOffEnd], "last insn is not an exit or jmp"),
         new("code after exit", _ => [ExitOne, Exit(), Mov64(0, 0), Exit()], [LintRules.Unreachable, LintRules.Unreachable], "unreachable insn 2"),
         new("64-bit shift by 64", _ => [ExitOne, Alu64(AluOperation.Lsh, 0, 64), Exit()], [LintRules.InvalidShift], "invalid shift 64"),
         new("32-bit shift by 32", _ => [Mov32(0, 1), Alu32(AluOperation.Rsh, 0, 32), Exit()], [LintRules.InvalidShift], "invalid shift 32"),

@@ -200,3 +200,41 @@ public class SockOpInfoTests
         Assert.Throws<ArgumentOutOfRangeException>(() => SockOpInfo.Of((SockOp)21));
     }
 }
+
+public class ByteOrderTests
+{
+    /// <summary>Values observed at run time on this kernel (reference §1.2, §1.3, §8: loopback connection to port 41977).</summary>
+    [Fact]
+    public void Encoding_reproduces_the_values_programs_read_at_run_time()
+    {
+        Assert.Equal(0xF9A30000u, SockOpsContext.RemotePort.ByteOrder.Encode(41977));
+        Assert.Equal(41977u, SockOpsContext.RemotePort.ByteOrder.Decode(0xF9A30000));
+        Assert.Equal(0x0100007Fu, SockOpsContext.RemoteIp4.ByteOrder.Encode(0x7F000001)); // 127.0.0.1
+        Assert.Equal(63907u, BpfSock.DstPort.ByteOrder.Encode(41977));                   // htons(41977) in the low 16 bits
+        Assert.Equal(41977u, BpfSock.DstPort.ByteOrder.Decode(63907));
+        Assert.Equal(32782u, BpfSock.SrcPort.ByteOrder.Encode(32782));
+        Assert.Equal(55601u, SockOpsContext.LocalPort.ByteOrder.Decode(55601));
+    }
+}
+
+public class NamedAccessorTests
+{
+    [Fact]
+    public void Tcp_sock_accessors_name_their_fields()
+    {
+        foreach (var property in typeof(BpfTcpSock).GetProperties().Where(p => p.PropertyType == typeof(StructField)))
+        {
+            var field = (StructField)property.GetValue(null)!;
+            Assert.Equal(property.Name, BtfGolden.Pascal(field.Name.ToUpperInvariant()));
+        }
+        Assert.Equal(26, typeof(BpfTcpSock).GetProperties().Count(p => p.PropertyType == typeof(StructField)));
+    }
+
+    [Fact]
+    public void Ctx_accessors_cover_every_member()
+    {
+        var accessors = typeof(SockOpsContext).GetProperties().Where(p => p.PropertyType == typeof(SockOpsContextField))
+            .Select(p => (SockOpsContextField)p.GetValue(null)!).ToList();
+        Assert.Equal(SockOpsContext.Fields.Select(f => f.Name).Order(StringComparer.Ordinal), accessors.Select(f => f.Name).Order(StringComparer.Ordinal));
+    }
+}
