@@ -56,14 +56,22 @@ public partial class DslKernelDifferentialFuzzTests(ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         // A fixed PCG stream: the same programs every run. A failing case is then handed to CsCheck by its seed,
         // which reproduces it and shrinks it to a small printed program.
-        var pcg = PCG.Parse("0N0XIzNsQ0O2");
+        // SOCKOPS_FUZZ_KEEP_GOING=1 (long runs): count every disagreement instead of stopping at the first.
+        bool keepGoing = Environment.GetEnvironmentVariable("SOCKOPS_FUZZ_KEEP_GOING") == "1";
+        var failures = new List<string>();
+        var master = PCG.Parse("0N0XIzNsQ0O2");
         for (int i = 0; i < count; i++)
         {
-            string caseSeed = pcg.ToString(pcg.Seed);
+            var pcg = new PCG(master.Next(), master.Next64());
+            string caseSeed = pcg.ToString();
             var program = FuzzGen.Program.Generate(pcg, null, out _);
             try
             {
                 Check(program, tally);
+            }
+            catch (Exception first) when (keepGoing)
+            {
+                failures.Add($"case {i} (seed {caseSeed}): {first.Message.Split('\n')[0]}");
             }
             catch (Exception first)
             {
@@ -80,6 +88,8 @@ public partial class DslKernelDifferentialFuzzTests(ITestOutputHelper output)
             $"deliberately stricter: [{string.Join(", ", tally.Stricter.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => $"{k.Key} {k.Value}"))}]; " +
             $"no twin: [{string.Join(", ", tally.NoTwin.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => $"{k.Key} {k.Value}"))}]");
         output.WriteLine(summary);
+        foreach (var f in failures) output.WriteLine(f);
+        Assert.True(failures.Count == 0, $"{failures.Count} disagreements:\n{string.Join('\n', failures)}");
         Assert.True(tally.Accepted >= count / 2, $"too few programs accepted: {summary}");
         Assert.True(tally.NoTwin.Values.Sum() * 50 <= count, $"too many refusals without a kernel twin: {summary}");
         Assert.True(tally.Refusals.Count >= 6, $"too few refusal classes exercised: {summary}");

@@ -261,7 +261,7 @@ internal static class FuzzGen
     public static readonly Gen<FProgram> Program = Gen.Select(
         Gen.Frequency((10, Gen.Const("GPL")), (3, Gen.OneOfConst(FuzzTables.Licenses))),
         Gen.Select(Init(VT.U32).Array[2], Init(VT.I32).Array[2], Init(VT.U64), Init(VT.I64), (a, b, c, d) => (FExpr[])[.. a, .. b, c, d]),
-        Block(2),
+        Block(3),
         Gen.Frequency((40, Gen.Const(true)), (1, Gen.Const(false))),
         (license, inits, body, ends) => new FProgram(license, inits, body, ends));
 }

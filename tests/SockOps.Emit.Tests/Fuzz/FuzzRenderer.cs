@@ -42,6 +42,9 @@ internal sealed class FuzzRenderer
         _plan = plan;
     }
 
+    /// <summary>Refusals after the forced target that were left out (the builder went on after them).</summary>
+    public List<EmitException> Swallowed { get; } = [];
+
     /// <summary>The innermost statement that was being rendered when the DSL threw (null: thrown at the end).</summary>
     public FStmt? Failed { get; private set; }
 
@@ -54,9 +57,12 @@ internal sealed class FuzzRenderer
     }
 
     /// <summary>Renders the forced twin (license GPL when the refusal was the license).</summary>
-    public static ProgramImage RenderForced(FProgram program, ForcedPlan plan)
+    public static ProgramImage RenderForced(FProgram program, ForcedPlan plan) => RenderForced(program, plan, out _);
+
+    /// <summary>Renders the forced twin and returns the renderer (for what it left out).</summary>
+    public static ProgramImage RenderForced(FProgram program, ForcedPlan plan, out FuzzRenderer renderer)
     {
-        var r = new FuzzRenderer(program, plan);
+        var r = renderer = new FuzzRenderer(program, plan);
         string license = plan.Rule == EmitRule.HelperNotAllowed ? "GPL" : program.License;
         return SockOpsProgram.Build("fuzz_forced", b => r.Body(b), license);
     }
@@ -106,6 +112,7 @@ internal sealed class FuzzRenderer
         {
             // After the target only its refusal matters: a statement refused now (e.g. out of stack, because stack
             // is not shared between branches) is left out; an unreachable one ends its block.
+            Swallowed.Add(e);
             return e.Rule != EmitRule.Unreachable;
         }
     }
