@@ -15,7 +15,7 @@ namespace SockOps.Emit.Tests.Fuzz;
 /// and print as DSL code) include constructs that break verifier rules. Every program the DSL accepts must load;
 /// every program it refuses is forced through as raw instructions (the refused statement replaced by the raw
 /// code it stands for) and the kernel must refuse it for the same reason — or the rule is one of the deliberate
-/// stricter rules documented in docs/dsl-fuzzing.md. CI runs 500 programs with a fixed seed; SOCKOPS_FUZZ_COUNT
+/// stricter rules documented in docs/dsl-fuzzing.md. CI runs 2,000 programs (a few seconds) from a fixed seed; SOCKOPS_FUZZ_COUNT
 /// raises the count.
 /// </summary>
 public partial class DslKernelDifferentialFuzzTests(ITestOutputHelper output)
@@ -51,7 +51,7 @@ public partial class DslKernelDifferentialFuzzTests(ITestOutputHelper output)
     public void Dsl_verdicts_agree_with_the_kernel_verifier()
     {
         KernelGate.Require();
-        int count = int.TryParse(Environment.GetEnvironmentVariable("SOCKOPS_FUZZ_COUNT"), out int n) ? n : 500;
+        int count = int.TryParse(Environment.GetEnvironmentVariable("SOCKOPS_FUZZ_COUNT"), out int n) ? n : 2000;
         var tally = new Tally();
         var clock = Stopwatch.StartNew();
         // A fixed PCG stream: the same programs every run. A failing case is then handed to CsCheck by its seed,
@@ -90,7 +90,7 @@ public partial class DslKernelDifferentialFuzzTests(ITestOutputHelper output)
         output.WriteLine(summary);
         foreach (var f in failures) output.WriteLine(f);
         Assert.True(failures.Count == 0, $"{failures.Count} disagreements:\n{string.Join('\n', failures)}");
-        Assert.True(tally.Accepted >= count / 2, $"too few programs accepted: {summary}");
+        Assert.True(tally.Accepted >= count * 2 / 5, $"too few programs accepted: {summary}");
         Assert.True(tally.NoTwin.Values.Sum() * 50 <= count, $"too many refusals without a kernel twin: {summary}");
         Assert.True(tally.Refusals.Count >= 6, $"too few refusal classes exercised: {summary}");
     }
@@ -166,6 +166,14 @@ public partial class DslKernelDifferentialFuzzTests(ITestOutputHelper output)
             // -EINVAL at run time). Deliberately stricter; the kernel must accept the raw program.
             Assert.True(refusal is null, $"{what}: the kernel refused the raw setsockopt program: {refusal?.ErrorLine}");
             tally.Add(tally.Stricter, "HelperArgument (setsockopt option)");
+            return;
+        }
+        if (e.Rule == EmitRule.ContextRead && target is SCtxRead { Size: 8, Offset: 184 or 192 or 200 })
+        {
+            // sk, skb_data, skb_data_end: the kernel gives the load a pointer type (it refuses arithmetic on it later,
+            // not the load). A DSL that refuses them as raw scalar reads (typed access only: ctx.Sk, IfPacketHas) is stricter.
+            Assert.True(refusal is null, $"{what}: the kernel refused the raw pointer-field load: {refusal?.ErrorLine}");
+            tally.Add(tally.Stricter, "ContextRead of a pointer field as a scalar");
             return;
         }
         Assert.True(KernelMessages.TryGetValue(e.Rule, out var expected), $"{what}: no kernel oracle for this rule");
