@@ -57,6 +57,7 @@ public partial class HostingTests
         Assert.Contains($"HostingTests.cs:{printkLine}", refused.Message, StringComparison.Ordinal);
         Assert.Contains(refused.KernelError, refused.Message, StringComparison.Ordinal);
         Assert.Contains("cannot use helper", refused.Log, StringComparison.Ordinal);
+        Assert.Contains("[kernel line info: ", refused.Message, StringComparison.Ordinal); // the kernel's own view, from the BTF line info
         Assert.IsType<VerifierException>(refused.InnerException);
         AssertSameObjects(before);
     }
