@@ -107,6 +107,10 @@ public class BehaviourTests
         Assert.True(received.TryLookup(c.Server.Cookie, out uint value), "the passive socket recorded nothing");
         Assert.Equal(Value, value);
         Assert.False(received.TryLookup(c.Client.Cookie, out _));
+        // The SYN carried it too: the accepted socket found it in the saved SYN.
+        var onSyn = run.Program.Map<ulong, uint>(HeaderOption.ReceivedOnSynMapName);
+        Assert.True(onSyn.TryLookup(c.Server.Cookie, out uint synValue), "the SYN had no option");
+        Assert.Equal(Value, synValue);
     }
 
     [Fact]
