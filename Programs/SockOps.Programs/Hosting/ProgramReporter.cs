@@ -80,6 +80,11 @@ public sealed class ProgramReporter
             return string.Create(CultureInfo.InvariantCulture,
                 $"stats cookie={r.Cookie} dsack_dups={r.DsackDups} delivered={r.Delivered} delivered_ce={r.DeliveredCe} icsk_retransmits={r.IcskRetransmits}");
         }
+        if (ring == TxTimestamps.RingBufferName && record.Length >= Marshal.SizeOf<TxTimestampRecord>())
+        {
+            var t = MemoryMarshal.Read<TxTimestampRecord>(record);
+            return string.Create(CultureInfo.InvariantCulture, $"sendmsg->ack cookie={t.Cookie} latency={t.LatencyNs / 1000.0:F1}us");
+        }
         return $"{ring}: {Convert.ToHexStringLower(record)}";
     }
 

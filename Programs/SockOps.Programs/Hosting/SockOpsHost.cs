@@ -1,5 +1,6 @@
 using System.Reflection;
 using SockOps.Emit;
+using SockOps.Emit.Assembler;
 using SockOps.Emit.Runtime;
 using SockOps.Emit.Runtime.Btf;
 using RtMapFlags = SockOps.Emit.Runtime.MapFlags;
@@ -45,7 +46,7 @@ public static class SockOpsHost
                     ExpectedAttachType = AttachType.CgroupSockOps,
                     Name = image.Name,
                     License = image.License,
-                    Instructions = image.Instructions,
+                    Instructions = ResolveKfuncs(image),
                     MapReferences = image.MapReferences,
                     Maps = maps,
                     Btf = btf,
@@ -66,6 +67,22 @@ public static class SockOpsHost
             for (int i = owned.Count - 1; i >= 0; i--) owned[i].Dispose();
             throw;
         }
+    }
+
+    /// <summary>The instructions with each kfunc call's immediate set to the function's id in the kernel's BTF.</summary>
+    /// <exception cref="FeatureNotSupportedException">The running kernel has no such function.</exception>
+    private static IReadOnlyList<Instruction> ResolveKfuncs(ProgramImage image)
+    {
+        if (image.KfuncReferences.Count == 0) return image.Instructions;
+        var code = image.Instructions.ToArray();
+        foreach (var kfunc in image.KfuncReferences)
+        {
+            uint id = KernelBtf.Current.FindFunction(kfunc.Name)
+                ?? throw new FeatureNotSupportedException($"kfunc:{kfunc.Name}", "6.15");
+            var call = code[kfunc.InstructionIndex];
+            code[kfunc.InstructionIndex] = new Instruction(call.Opcode, call.DestinationIndex, call.SourceIndex, call.Offset, checked((int)id));
+        }
+        return code;
     }
 
     private static MapSpec Spec(MapDeclaration declaration, List<IDisposable> owned)
