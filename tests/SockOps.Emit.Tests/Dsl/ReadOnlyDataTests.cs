@@ -88,4 +88,21 @@ public class ReadOnlyDataTests
         Assert.Equal("EPERM", Assert.Throws<BpfException>(() => map.Update(new byte[4], new byte[map.ValueSize])).ErrnoName);
         Assert.True(loaded.Program.Info.Id > 0);
     }
+
+    [Fact]
+    public void The_kernel_needs_the_format_only_readable_freezing_is_for_constness()
+    {
+        // bpf_trace_printk's format is ARG_PTR_TO_MEM | MEM_RDONLY: a writable, unfrozen array is accepted too.
+        // The DSL still freezes it with BPF_F_RDONLY_PROG (as libbpf does with .rodata) so nobody can change it.
+        var image = TwoFormats();
+        var writable = image.Maps[0] with { Frozen = false, Flags = MapFlags.None };
+        var relaxed = new ProgramImage(image.Name, [.. image.Instructions], [.. image.MapReferences], [writable], image.License,
+            [.. image.SourceMap], image.StackSize, [.. image.KfuncReferences]);
+        KernelGate.Require();
+        using var loaded = DslKernel.Load(relaxed);
+        var map = loaded.Maps[MapDeclaration.ReadOnlyDataName];
+        Assert.False(map.Flags.HasFlag(Runtime.MapFlags.ReadOnlyProgram));
+        map.Update(new byte[4], new byte[map.ValueSize]);   // not frozen: user space may still write
+        Assert.True(loaded.Program.Info.Id > 0);
+    }
 }
