@@ -61,11 +61,19 @@ public class PrintkTraceTests
     {
         private readonly string _root;
         private readonly bool _mountedByUs;
+        private readonly bool _turnedOn;
 
         private TraceFs(string root, bool mountedByUs)
         {
             _root = root;
             _mountedByUs = mountedByUs;
+            // The trace buffer only records while tracing_on is 1; switch it on for the test and back off after.
+            string tracingOn = Path.Combine(root, "tracing_on");
+            if (File.ReadAllText(tracingOn).Trim() == "0")
+            {
+                File.WriteAllText(tracingOn, "1");
+                _turnedOn = true;
+            }
         }
 
         public static TraceFs Open()
@@ -84,7 +92,15 @@ public class PrintkTraceTests
                 Directory.Delete(dir);
                 Assert.Skip($"tracefs is not mounted and mounting it failed: {error}");
             }
-            return new TraceFs(dir, true);
+            try
+            {
+                return new TraceFs(dir, true);
+            }
+            catch
+            {
+                if (Exec("umount", dir) is null) Directory.Delete(dir);
+                throw;
+            }
         }
 
         public string[] LinesContaining(string marker) =>
@@ -92,6 +108,7 @@ public class PrintkTraceTests
 
         public void Dispose()
         {
+            if (_turnedOn) File.WriteAllText(Path.Combine(_root, "tracing_on"), "0");
             if (!_mountedByUs) return;
             if (Exec("umount", _root) is null) Directory.Delete(_root);
         }
