@@ -72,7 +72,7 @@ public sealed class ProgramCommandsTests
         });
         var one = CliRun.Invoke(["verify", "dump-stats", "--set", "printk=true"]);
         Assert.Equal(0, one.ExitCode);
-        Assert.StartsWith("dump-stats: accepted: 82 slots", one.Out, StringComparison.Ordinal);
+        Assert.StartsWith("dump-stats: accepted: 65 slots", one.Out, StringComparison.Ordinal);
     }
 
     // ---------------------------------------------------------------- subprocess verbs

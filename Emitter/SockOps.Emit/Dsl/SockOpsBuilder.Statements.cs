@@ -359,7 +359,9 @@ public sealed partial class SockOpsBuilder
         int nextLabel = _nextLabel;
         MachineCode.Optimize(machine, ref nextLabel);
         var (instructions, maps, locations, kfuncs) = MachineCode.Resolve(machine);
-        return new ProgramImage(Name, instructions, maps, [.. _maps.Values], License, locations, _maxStackDepth, kfuncs);
+        var readOnlyData = ReadOnlyDataDeclaration();
+        MapDeclaration[] declarations = readOnlyData is null ? [.. _maps.Values] : [.. _maps.Values, readOnlyData];
+        return new ProgramImage(Name, instructions, maps, declarations, License, locations, _maxStackDepth, kfuncs);
     }
 }
 

@@ -32,7 +32,7 @@ public sealed class ProgramReporter
     public bool PrintRecords { get; set; } = true;
 
     /// <summary>Whether the program reports anything at all (has a ring buffer or a listable map).</summary>
-    public bool ReportsAnything => _program.Image.Maps.Any(m => m.Kind != MapKind.SkStorage);
+    public bool ReportsAnything => _program.Image.Maps.Any(m => m.Kind != MapKind.SkStorage && !m.Frozen);
 
     /// <summary>Prints new ring buffer records and changed maps; returns the number of lines printed.</summary>
     public int Poll()
@@ -53,6 +53,8 @@ public sealed class ProgramReporter
                     break;
                 case MapKind.SkStorage:
                     break;
+                case MapKind.Array when declaration.Frozen:
+                    break;   // constant data (the program's .rodata): nothing to report
                 default:
                     string current = DescribeMap(declaration, _program.Maps[declaration.Name]);
                     if (_lastMapText.TryGetValue(declaration.Name, out string? last) && last == current) break;

@@ -28,6 +28,9 @@ public class DebugInfoKernelTests
             LineInfo = debug.LineInfo,
         });
 
+    // Through the tests' loader, which also creates the program's maps (printk formats live in .rodata).
+    private static Dsl.DslKernel.Loaded LoadWithMaps(ProgramImage image) => Dsl.DslKernel.Load(image, debugInfo: true);
+
     [Fact]
     public void Line_records_follow_the_source_map_one_per_change_of_line()
     {
@@ -103,14 +106,12 @@ public class DebugInfoKernelTests
             b.Printk("hello\n");
             b.Return(1);
         });
-        var debug = image.CreateDebugInfo();
-        using var btf = LoadedBtf.Load(debug.Btf.Span);
         // The DSL was told the loader has CAP_PERFMON; loaded without it, the kernel refuses bpf_trace_printk.
         var error = RawBpf.WithoutPerfmon(() =>
         {
             try
             {
-                Load(image, debug, btf).Dispose();
+                LoadWithMaps(image).Dispose();
                 return (VerifierException?)null;
             }
             catch (VerifierException e)
@@ -139,9 +140,7 @@ public class DebugInfoKernelTests
         int store = Enumerable.Range(0, image.Instructions.Count).Single(i => image.Instructions[i].Class == Assembler.InstructionClass.St && image.Instructions[i].Offset == 4);
         var old = image.Instructions[store];
         var patched = Fuzz.RawPatch.Set(image, store, new Assembler.Instruction(old.Opcode, old.DestinationIndex, old.SourceIndex, 8, old.Immediate));
-        var debug = patched.CreateDebugInfo();
-        using var btf = LoadedBtf.Load(debug.Btf.Span);
-        var error = Assert.Throws<VerifierException>(() => Load(patched, debug, btf).Dispose());
+        var error = Assert.Throws<VerifierException>(() => LoadWithMaps(patched).Dispose());
         Assert.Equal("invalid bpf_context access off=8 size=4", error.ErrorLine);
         Assert.Equal($"b.Context.Reply.Set(7); @ DebugInfoKernelTests.cs:{replyLine}", error.SourceLine);
     }
