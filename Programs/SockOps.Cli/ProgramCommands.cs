@@ -176,9 +176,20 @@ internal static partial class Commands
                 using var loaded = SockOpsHost.Load(image);
                 loaded.AttachTo(cgroup);
                 var reporter = new ProgramReporter(loaded, console.Out);
+                // Handlers first: a signal that arrives while the command starts must not kill sockops (the cleanup).
+                Process? started = null;
+                bool stopRequested = false;
+                void Stop(PosixSignalContext c)
+                {
+                    c.Cancel = true;
+                    stopRequested = true;
+                    if (Volatile.Read(ref started) is { } p) KillQuietly(p);
+                }
+                using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+                using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
                 using var child = StartInCgroup(cgroup, argv);
-                using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; KillQuietly(child); });
-                using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; KillQuietly(child); });
+                Volatile.Write(ref started, child);
+                if (Volatile.Read(ref stopRequested)) KillQuietly(child);
                 while (!child.WaitForExit(100)) reporter.Poll();
                 child.WaitForExit();
                 reporter.Poll();

@@ -11,15 +11,20 @@ namespace SockOps.Programs;
 /// experimental option — kind 254, length 8, a 16-bit experiment id (<see cref="Options.Magic"/>) and a 32-bit
 /// <see cref="Options.Value"/>, all in network order — on its SYN and on every data segment. The passive side
 /// asks for PARSE_HDR_OPT_CB on unknown options, finds the option with <c>bpf_load_hdr_opt</c> and records the
-/// value in the hash map <see cref="ReceivedMapName"/> under its own socket cookie.
+/// value in the hash map <see cref="ReceivedMapName"/> under its own socket cookie. With
+/// <see cref="Options.ParseSyn"/> listeners also save the SYN (TCP_SAVE_SYN) and the accepted socket finds the
+/// option in it (<c>bpf_load_hdr_opt</c> with BPF_LOAD_HDR_OPT_TCP_SYN) and records it in <see cref="ReceivedOnSynMapName"/>.
 /// </summary>
 public static class HeaderOption
 {
     /// <summary>One-line summary.</summary>
     public const string Summary = "Write an experimental TCP option (kind 254, magic, value) on SYN and data segments; the peer records the value per connection";
 
-    /// <summary>Hash map: passive socket cookie → the value received.</summary>
+    /// <summary>Hash map: passive socket cookie → the value received on data segments (PARSE_HDR_OPT_CB).</summary>
     public const string ReceivedMapName = "received";
+
+    /// <summary>Hash map: passive socket cookie → the value found in the connection's SYN (saved with TCP_SAVE_SYN).</summary>
+    public const string ReceivedOnSynMapName = "received_syn";
 
     /// <summary>The experimental option kind (RFC 6994).</summary>
     public const int ExperimentalKind = 254;
@@ -36,6 +41,8 @@ public static class HeaderOption
         public uint Value { get; init; } = 0x5eed0001;
         /// <summary>How many connections the receiving side remembers.</summary>
         public uint MaxConnections { get; init; } = 4096;
+        /// <summary>Listeners save the SYN (TCP_SAVE_SYN) and the accepted socket looks for the option in it too.</summary>
+        public bool ParseSyn { get; init; } = true;
     }
 
     /// <summary>The option as it sits on the stack: head = kind, length, magic; then the value (network order).</summary>
@@ -57,10 +64,23 @@ public static class HeaderOption
         {
             var ctx = b.Context;
             var received = b.Map<ulong, uint>(ReceivedMapName, MapKind.Hash, o.MaxConnections);
-            b.Switch(ctx.Op)
+            var receivedOnSyn = o.ParseSyn ? b.Map<ulong, uint>(ReceivedOnSynMapName, MapKind.Hash, o.MaxConnections) : null;
+            var cases = b.Switch(ctx.Op)
                 // bpf_sock_ops_cb_flags_set replaces the flags: each side asks for exactly the callbacks it needs.
-                .Case(SockOp.TcpConnectCb, () => b.SockOpsCbFlagsSet(SockOpsCallbackFlags.WriteHdrOpt))
-                .Case(SockOp.PassiveEstablishedCb, () => b.SockOpsCbFlagsSet(SockOpsCallbackFlags.ParseUnknownHdrOpt))
+                .Case(SockOp.TcpConnectCb, () => b.SockOpsCbFlagsSet(SockOpsCallbackFlags.WriteHdrOpt));
+            if (receivedOnSyn is not null)
+                cases = cases.Case(SockOp.TcpListenCb, () => b.SetSockOpt(TcpOption.SaveSyn, 1));
+            cases
+                .Case(SockOp.PassiveEstablishedCb, () =>
+                {
+                    b.SockOpsCbFlagsSet(SockOpsCallbackFlags.ParseUnknownHdrOpt);
+                    if (receivedOnSyn is null) return;
+                    var option = b.StackStruct<OptionBytes>();
+                    option.U32(nameof(OptionBytes.Head)).Set(Head(4));
+                    var found = b.Local("found_syn", b.LoadHdrOpt(option, (ulong)LoadHeaderOptionFlags.TcpSyn));
+                    b.If(found == OptionLength, () =>
+                        b.MapUpdate(receivedOnSyn, b.GetSocketCookie(), Ntohl(option.U32(nameof(OptionBytes.Value)))));
+                })
                 // skb_len is the payload length here (the header is not written yet): SYN or data → reserve.
                 .Case(SockOp.HdrOptLenCb, () =>
                     b.If((ctx.SkbTcpFlags & TcpFlagSyn) != 0 | ctx.SkbLen != 0, () => b.ReserveHdrOpt(OptionLength, 0)))

@@ -161,7 +161,7 @@ public static class ProgramCatalog
         Entry<TosReflect.Options>("tos-reflect", TosReflect.Summary, TosReflect.Build),
         Entry<HeaderOption.Options>("header-option", HeaderOption.Summary, HeaderOption.Build),
         Entry<RttMetrics.Options>("rtt-metrics", RttMetrics.Summary, RttMetrics.Build),
-        new CatalogEntry("tx-timestamps", TxTimestamps.Summary, null, null, TxTimestamps.UnavailableReason),
+        Entry<TxTimestamps.Options>("tx-timestamps", TxTimestamps.Summary, TxTimestamps.Build),
     ];
 
     /// <summary>The entry named <paramref name="name"/>.</summary>

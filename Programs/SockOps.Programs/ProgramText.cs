@@ -50,7 +50,10 @@ public static class ProgramText
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"; {image.Name}: {image.Slots} slots, {image.StackSize} bytes of stack, license {image.License}\n");
         foreach (var map in image.Maps)
-            sb.Append(CultureInfo.InvariantCulture, $"; map {map.Name}: {map.Kind} key {map.KeySize} value {map.ValueSize} max {map.MaxEntries} flags {map.Flags}\n");
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"; map {map.Name}: {map.Kind} key {map.KeySize} value {map.ValueSize} max {map.MaxEntries} flags {map.Flags}{(map.Frozen ? ", frozen" : "")}\n");
+            if (!map.InitialValue.IsEmpty) sb.Append(CultureInfo.InvariantCulture, $";   initial value \"{map.InitialValueText()}\"\n");
+        }
         var text = Instructions(image);
         var hex = Hex(image);
         int slot = 0;

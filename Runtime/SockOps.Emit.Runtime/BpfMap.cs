@@ -219,6 +219,18 @@ public class BpfMap : IDisposable
         }
     }
 
+    /// <summary>
+    /// BPF_MAP_FREEZE: from now on user space can no longer write the map (programs still can, unless it was created
+    /// with <see cref="MapFlags.ReadOnlyProgram"/>; then the verifier treats its contents as constants).
+    /// </summary>
+    /// <exception cref="BpfException">The kernel refused, e.g. EBUSY when the map is mmap()ed writable, EPERM without write access.</exception>
+    public void Freeze()
+    {
+        var attr = new MapElemAttr();
+        int result = CallWithFd(BpfCommand.MapFreeze, ref attr);
+        if (result < 0) throw new BpfException(BpfCommand.MapFreeze, -result, $"map '{Name}'");
+    }
+
     /// <summary>Adds a socket to a sockmap/sockhash (the kernel takes the socket's fd as the value).</summary>
     public unsafe void UpdateSocket(ReadOnlySpan<byte> key, SafeHandle socket, UpdateFlags flags = UpdateFlags.Any)
     {

@@ -89,8 +89,10 @@ public sealed partial class VerifierException : BpfException
             {
                 slot = int.Parse(m.Groups[1].ValueSpan, CultureInfo.InvariantCulture);
                 text = m.Groups[2].Value;
-                // With line info the verifier prints "; <source> @ <file>:<line>" just before the instruction.
-                for (int j = i - 1; j >= 0 && !InstructionLine().IsMatch(lines[j]); j--)
+                // With line info the verifier prints "; <source> @ <file>:<line>" where the line changes, so
+                // the nearest such line above is the one covering this instruction (it may be several
+                // instructions up).
+                for (int j = i - 1; j >= 0; j--)
                 {
                     if (lines[j].StartsWith("; ", StringComparison.Ordinal))
                     {

@@ -1,16 +1,10 @@
+using SockOps.Emit.TestSupport;
+
 namespace SockOps.Cli.Tests;
 
 public sealed class LintCtxCommandTests
 {
-    private static string SuiteDirectory()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            foreach (string candidate in new[] { Path.Combine(dir.FullName, "shared", "conformance", "tests"), Path.Combine(dir.FullName, "..", "shared", "conformance", "tests") })
-                if (Directory.Exists(candidate)) return Path.GetFullPath(candidate);
-        }
-        throw new DirectoryNotFoundException("shared/conformance/tests not found above " + AppContext.BaseDirectory);
-    }
+    private static string SuiteDirectory() => SharedData.ConformanceTestsDirectory;
 
     [Fact]
     public void Lint_flags_exactly_the_twelve_suite_programs_the_kernel_refuses_as_invalid_shifts()

@@ -58,14 +58,6 @@ public sealed class ProgramCommandsTests
     }
 
     [Fact]
-    public void Dump_of_an_unavailable_program_says_why()
-    {
-        var run = CliRun.Invoke(["dump", "tx-timestamps"]);
-        Assert.Equal(1, run.ExitCode);
-        Assert.Contains("tx-timestamps is not available: the DSL cannot call kfuncs", run.Error, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public void Verify_all_accepts_every_available_program_with_verifier_statistics()
     {
         KernelGate.Require();
@@ -73,15 +65,14 @@ public sealed class ProgramCommandsTests
         Assert.True(run.ExitCode == 0, run.Out + run.Error);
         var lines = run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(13, lines.Length);
-        Assert.All(lines.Where(l => !l.StartsWith("tx-timestamps", StringComparison.Ordinal)), l =>
+        Assert.All(lines, l =>
         {
             Assert.Contains(": accepted: ", l, StringComparison.Ordinal);
             Assert.Contains("processed ", l, StringComparison.Ordinal);
         });
-        Assert.StartsWith("tx-timestamps: skipped (", lines.Single(l => l.StartsWith("tx-timestamps", StringComparison.Ordinal)), StringComparison.Ordinal);
         var one = CliRun.Invoke(["verify", "dump-stats", "--set", "printk=true"]);
         Assert.Equal(0, one.ExitCode);
-        Assert.StartsWith("dump-stats: accepted: 82 slots", one.Out, StringComparison.Ordinal);
+        Assert.StartsWith("dump-stats: accepted: 65 slots", one.Out, StringComparison.Ordinal);
     }
 
     // ---------------------------------------------------------------- subprocess verbs
@@ -147,7 +138,9 @@ public sealed class ProgramCommandsTests
         var deadline = Stopwatch.StartNew();
         while (FindCgroups("sockops-exec", process.Id).Length == 0 && deadline.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(50, TestContext.Current.CancellationToken);
         string cgroupPath = Assert.Single(FindCgroups("sockops-exec", process.Id));
-        while (File.ReadAllText(Path.Combine(cgroupPath, "cgroup.procs")).Trim().Length == 0 && deadline.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(50, TestContext.Current.CancellationToken);
+        // Wait for the command itself (sockops passes through the cgroup while it forks it).
+        bool CommandInside() => File.ReadAllLines(Path.Combine(cgroupPath, "cgroup.procs")).Any(l => l.Length > 0 && l != process.Id.ToString(CultureInfo.InvariantCulture));
+        while (!CommandInside() && deadline.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(50, TestContext.Current.CancellationToken);
         using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
         var (_, error) = await output;
         Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(25), "the command was not stopped");

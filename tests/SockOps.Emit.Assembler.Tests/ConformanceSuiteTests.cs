@@ -1,3 +1,4 @@
+using SockOps.Emit.TestSupport;
 using System.Runtime.CompilerServices;
 using SockOps.Emit.Assembler;
 
@@ -12,21 +13,8 @@ internal static class TextTestData
 
     public static string Golden => Path.Combine(TestsDirectory(), "golden");
 
-    /// <summary>The conformance suite data (../shared/conformance next to the repository, or SOCKOPS_CONFORMANCE_DIR).</summary>
-    public static string ConformanceDirectory
-    {
-        get
-        {
-            string? configured = Environment.GetEnvironmentVariable("SOCKOPS_CONFORMANCE_DIR");
-            if (!string.IsNullOrEmpty(configured)) return configured;
-            var directory = new DirectoryInfo(TestsDirectory());
-            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "SockOps.Emit.sln"))) directory = directory.Parent;
-            if (directory?.Parent is null) throw new InvalidOperationException("Repository root (SockOps.Emit.sln) not found above " + TestsDirectory());
-            string path = Path.Combine(directory.Parent.FullName, "shared", "conformance");
-            return Directory.Exists(path) ? path
-                : throw new InvalidOperationException($"Conformance suite data not found at {path}; set SOCKOPS_CONFORMANCE_DIR.");
-        }
-    }
+    /// <summary>The conformance suite data (see <see cref="SharedData.ConformanceDirectory"/>).</summary>
+    public static string ConformanceDirectory => SharedData.ConformanceDirectory;
 
     /// <summary>Rows of a tab-separated golden file ('#' lines are comments).</summary>
     public static IEnumerable<string[]> ReadTsv(string path) =>

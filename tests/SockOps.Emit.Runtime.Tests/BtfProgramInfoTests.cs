@@ -67,6 +67,28 @@ public class BtfProgramInfoTests
     }
 
     [Fact]
+    public void The_source_line_is_found_when_the_failing_instruction_is_not_the_first_of_its_line()
+    {
+        KernelGate.Require();
+        // The verifier prints "; line" only where the line changes: here before insn 0, not before insn 1.
+        var (btf, func, file, lines) = BuildBtf(["reply = 7; args[1] = 7;", "return 1;"]);
+        using (btf)
+        {
+            var e = Assert.Throws<VerifierException>(() => BpfProgram.Load(new ProgramLoadOptions
+            {
+                Type = ProgramType.SockOps,
+                Name = "bad_line2",
+                Instructions = [StW(1, 4, 7), StW(1, 8, 7), Mov64(0, 1), Exit()],
+                Btf = btf,
+                FuncInfo = [new BtfFuncInfo(0, func)],
+                LineInfo = [new BtfLineInfo(0, file, lines[0], 3, 1), new BtfLineInfo(2, file, lines[1], 4, 1)],
+            }));
+            Assert.Equal(1, e.InstructionIndex);
+            Assert.Equal("reply = 7; args[1] = 7; @ CountOps.cs:3", e.SourceLine);
+        }
+    }
+
+    [Fact]
     public void Line_info_without_btf_is_refused_before_the_kernel()
     {
         var e = Assert.Throws<ArgumentException>(() => BpfProgram.Load(new ProgramLoadOptions

@@ -9,19 +9,7 @@ namespace SockOps.Emit.Runtime.Tests;
 /// </summary>
 public sealed class ConformanceSuiteRunTests
 {
-    private static readonly string SuiteDirectory = FindSuite();
-
-    private static string FindSuite()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "shared", "conformance", "tests");
-            if (Directory.Exists(candidate)) return candidate;
-            candidate = Path.Combine(dir.FullName, "..", "shared", "conformance", "tests");
-            if (Directory.Exists(candidate)) return Path.GetFullPath(candidate);
-        }
-        throw new DirectoryNotFoundException("shared/conformance/tests not found above " + AppContext.BaseDirectory);
-    }
+    private static string SuiteDirectory => SharedData.ConformanceTestsDirectory;
 
     [Fact]
     public void Cpu_v4_passes_at_least_300_and_fails_only_the_kernels_invalid_shift_refusals()

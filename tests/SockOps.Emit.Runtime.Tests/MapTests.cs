@@ -206,5 +206,27 @@ public class MapTests
             BpfMap.Create(new MapSpec { Type = MapType.Array, KeySize = 8, ValueSize = 8, MaxEntries = 1 })).Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Freeze_keeps_the_contents_readable_and_refuses_user_space_writes()
+    {
+        KernelGate.Require();
+        // What libbpf does with .rodata: BPF_F_RDONLY_PROG array, filled from user space, then frozen.
+        using var map = BpfMap.Create(new MapSpec { Type = MapType.Array, KeySize = 4, ValueSize = 8, MaxEntries = 1, Flags = MapFlags.ReadOnlyProgram, Name = ".rodata" });
+        byte[] key = new byte[4];
+        map.Update(key, "hello\n\0\0"u8);
+        map.Freeze();
+        byte[] value = new byte[8];
+        Assert.True(map.TryLookup(key, value));
+        Assert.Equal("hello\n\0\0"u8.ToArray(), value);
+        var write = Assert.Throws<BpfException>(() => map.Update(key, new byte[8]));
+        Assert.Equal("EPERM", write.ErrnoName);
+        Assert.Equal(BpfCommand.MapUpdateElement, write.Command);
+        // Freezing again is EPERM: a frozen map's descriptors no longer count as writable (map_get_sys_perms).
+        var again = Assert.Throws<BpfException>(map.Freeze);
+        Assert.Equal("EPERM", again.ErrnoName);
+        Assert.Equal(BpfCommand.MapFreeze, again.Command);
+        Assert.Equal(MapFlags.ReadOnlyProgram, BpfMap.FromDescriptor(new BpfFileDescriptor(map.Fd.Value, ownsHandle: false)).Flags & MapFlags.ReadOnlyProgram);
+    }
+
     public readonly record struct Pair(ulong First, ulong Second);
 }

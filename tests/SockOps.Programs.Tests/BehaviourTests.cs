@@ -107,6 +107,10 @@ public class BehaviourTests
         Assert.True(received.TryLookup(c.Server.Cookie, out uint value), "the passive socket recorded nothing");
         Assert.Equal(Value, value);
         Assert.False(received.TryLookup(c.Client.Cookie, out _));
+        // The SYN carried it too: the accepted socket found it in the saved SYN.
+        var onSyn = run.Program.Map<ulong, uint>(HeaderOption.ReceivedOnSynMapName);
+        Assert.True(onSyn.TryLookup(c.Server.Cookie, out uint synValue), "the SYN had no option");
+        Assert.Equal(Value, synValue);
     }
 
     [Fact]
@@ -206,6 +210,22 @@ public class BehaviourTests
         var replies = run.Program.Map<int, ulong>(ReplyCounter.MapName);
         if (nv) Assert.True(replies.Lookup(ReplyCounter.Replied) > 0);
         else Assert.Equal(0UL, replies.Lookup(ReplyCounter.Replied) + replies.Lookup(ReplyCounter.Declined)); // only TCP-NV asks BASE_RTT
+    }
+
+    [Fact]
+    public void TxTimestamps_measures_the_time_from_sendmsg_to_ack()
+    {
+        KernelGate.Require();
+        if (!FeatureProbes.IsKfuncAvailable(TxTimestamps.Kfunc)) Assert.Skip($"the running kernel has no {TxTimestamps.Kfunc} (Linux 6.15+)");
+        using var run = new Attached(TxTimestamps.Build());
+        var c = run.Run("--family 4 --duration 0.5").Single();
+        var records = Drain<TxTimestampRecord>(run.Program.RingBuffer(TxTimestamps.RingBufferName));
+        // Each ping (client) and pong (server) is one sendmsg, ACKed before the next: most are measured.
+        var client = records.Where(r => r.Cookie == c.Client.Cookie).ToList();
+        var server = records.Where(r => r.Cookie == c.Server.Cookie).ToList();
+        Assert.True(client.Count >= 10, $"{client.Count} client measurements");
+        Assert.True(server.Count >= 10, $"{server.Count} server measurements");
+        Assert.All(records, r => Assert.InRange(r.LatencyNs, 1UL, 1_000_000_000UL));
     }
 
     private static List<T> Drain<T>(RingBuffer ring) where T : unmanaged

@@ -9,7 +9,7 @@ namespace SockOps.Programs.Tests;
 
 /// <summary>SockOpsHost: refusals mapped to the C# line, nothing left behind on failure, attach/detach and typed maps.</summary>
 [Collection(nameof(KernelCollection))]
-public partial class HostingTests
+public class HostingTests
 {
     private static int Here([CallerLineNumber] int line = 0) => line;
 
@@ -51,12 +51,13 @@ public partial class HostingTests
         });
         KernelGate.Require();
         string before = BpfObjects();
-        var error = WithoutPerfmon(() => Record.Exception(() => SockOpsHost.Load(image).Dispose()));
+        var error = ThreadCapabilities.RunWithout([ThreadCapabilities.Perfmon, ThreadCapabilities.SysAdmin], () => Record.Exception(() => SockOpsHost.Load(image).Dispose()));
         var refused = Assert.IsType<ProgramRefusedException>(error);
         Assert.Equal(printkLine, refused.Location?.Line);
         Assert.Contains($"HostingTests.cs:{printkLine}", refused.Message, StringComparison.Ordinal);
         Assert.Contains(refused.KernelError, refused.Message, StringComparison.Ordinal);
         Assert.Contains("cannot use helper", refused.Log, StringComparison.Ordinal);
+        Assert.Contains("[kernel line info: ", refused.Message, StringComparison.Ordinal); // the kernel's own view, from the BTF line info
         Assert.IsType<VerifierException>(refused.InnerException);
         AssertSameObjects(before);
     }
@@ -118,45 +119,4 @@ public partial class HostingTests
     {
         public byte First;
     }
-
-    /// <summary>Runs <paramref name="action"/> on a new thread without CAP_PERFMON and CAP_SYS_ADMIN (capabilities are per thread).</summary>
-    private static T WithoutPerfmon<T>(Func<T> action)
-    {
-        T result = default!;
-        Exception? failure = null;
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                DropEffectiveCapabilities((1UL << 38) | (1UL << 21));
-                result = action();
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-        });
-        thread.Start();
-        thread.Join();
-        if (failure is not null) throw new InvalidOperationException("the reduced-capability thread failed", failure);
-        return result;
-    }
-
-    private static unsafe void DropEffectiveCapabilities(ulong mask)
-    {
-        const uint Version3 = 0x20080522;
-        bool arm64 = RuntimeInformation.ProcessArchitecture == Architecture.Arm64;
-        long sysCapget = arm64 ? 90 : 125, sysCapset = arm64 ? 91 : 126;
-        uint* header = stackalloc uint[2];
-        uint* data = stackalloc uint[6];
-        header[0] = Version3;
-        header[1] = 0;
-        if (CapSyscall(sysCapget, header, data) != 0) throw new InvalidOperationException("capget failed");
-        data[0] &= ~(uint)mask;
-        data[3] &= ~(uint)(mask >> 32);
-        if (CapSyscall(sysCapset, header, data) != 0) throw new InvalidOperationException("capset failed");
-    }
-
-    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
-    private static unsafe partial long CapSyscall(long number, uint* header, uint* data);
 }

@@ -44,16 +44,4 @@ public class SnapshotAndLoadTests
         using var loaded = SockOpsHost.Load(image);
         Assert.True(loaded.Info.Id > 0);
     }
-
-    [Fact]
-    public void TxTimestamps_is_unavailable_with_a_precise_reason()
-    {
-        var entry = ProgramCatalog.Get("tx-timestamps");
-        Assert.Contains("kfunc", entry.UnavailableReason, StringComparison.Ordinal);
-        var e = Assert.Throws<NotSupportedException>(() => entry.Build());
-        Assert.Contains("bpf_sock_ops_enable_tx_tstamp", e.Message, StringComparison.Ordinal);
-        KernelGate.Require();
-        // The kernel has the feature; what is missing is the DSL's kfunc call.
-        Assert.Skip($"tx-timestamps is not built: {entry.UnavailableReason} (kernel kfunc present: {FeatureProbes.IsKfuncAvailable("bpf_sock_ops_enable_tx_tstamp")})");
-    }
 }

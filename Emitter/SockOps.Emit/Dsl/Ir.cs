@@ -13,7 +13,7 @@ internal enum IrKind
     AluImm,     // dst op= imm
     Neg,        // dst = -dst
     Swap,       // dst = bswap(dst) for Imm bits (16/32/64) — BPF_END to big endian
-    LdImm64,    // dst = imm64, or map pointer when MapName != null
+    LdImm64,    // dst = imm64, or map pointer when MapName != null (map value + Imm when MapValue)
     StackAddr,  // dst = r10 + Offset
     Load,       // dst = *(size*)(src + off)
     Store,      // *(size*)(dst + off) = src   (dst is the base)
@@ -46,6 +46,8 @@ internal struct IrInst
     public int Target = -1;       // label id
     public int LabelId = -1;      // for Label
     public string? MapName;
+    /// <summary>For an LdImm64 of a map: a pointer into the map's value at offset <see cref="Imm"/> (BPF_PSEUDO_MAP_VALUE), not the map itself.</summary>
+    public bool MapValue;
     /// <summary>For a kfunc call: the kernel function's name (its BTF id is patched in at load time).</summary>
     public string? KfuncName;
     public int ArgCount;

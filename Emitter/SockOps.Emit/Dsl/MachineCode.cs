@@ -93,8 +93,8 @@ internal static class MachineCode
                     Add(new Instruction((byte)((byte)InstructionClass.Alu | (byte)AluOperation.End | (byte)OperandSource.Register), R(i.Dst), 0, 0, (int)i.Imm), loc);
                     break;
                 case IrKind.LdImm64:
-                    Add(Instruction.LoadImmediate64(Register.FromIndex(R(i.Dst)), i.MapName is null ? i.Imm : 0,
-                        i.MapName is null ? PseudoSource.None : PseudoSource.MapFd), loc, map: i.MapName);
+                    Add(Instruction.LoadImmediate64(Register.FromIndex(R(i.Dst)), i.MapName is null ? i.Imm : i.MapValue ? i.Imm << 32 : 0,
+                        i.MapName is null ? PseudoSource.None : i.MapValue ? PseudoSource.MapValue : PseudoSource.MapFd), loc, map: i.MapName);
                     break;
                 case IrKind.StackAddr:
                     Add(new Instruction(Alu(true, AluOperation.Mov, true), R(i.Dst), 10, 0, 0), loc);
@@ -435,6 +435,7 @@ internal static class MachineCode
                 else if (register) builder.JumpIf(dst.W, condition, insn.Source.W, target);
                 else builder.JumpIf(dst.W, condition, insn.Immediate, target);
             }
+            else if (m.MapName is not null && insn.SourceIndex == (byte)PseudoSource.MapValue) builder.LoadMapValue(insn.Destination, m.MapName, insn.ImmediateHigh);
             else if (m.MapName is not null) builder.LoadMap(insn.Destination, m.MapName);
             else builder.Raw(insn);
             locations.Add(m.Location);

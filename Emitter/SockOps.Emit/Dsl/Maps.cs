@@ -35,6 +35,8 @@ public enum MapFlags : uint
     None = 0,
     /// <summary>BPF_F_NO_PREALLOC (required for SK_STORAGE).</summary>
     NoPrealloc = 1,
+    /// <summary>BPF_F_RDONLY_PROG: programs may only read the map (the program's <c>.rodata</c>).</summary>
+    ReadOnlyProgram = 1u << 7,
 }
 
 /// <summary>A map a program declares: created by the loader, referenced by name from <c>ld_imm64</c> instructions.</summary>
@@ -46,7 +48,23 @@ public enum MapFlags : uint
 /// <param name="ValueSize">Value size in bytes.</param>
 /// <param name="MaxEntries">Maximum entries (ring buffer size in bytes for RingBuf; 0 for SkStorage).</param>
 /// <param name="Flags">Creation flags.</param>
-public sealed record MapDeclaration(string Name, MapKind Kind, Type? KeyType, Type? ValueType, int KeySize, int ValueSize, uint MaxEntries, MapFlags Flags);
+public sealed partial record MapDeclaration(string Name, MapKind Kind, Type? KeyType, Type? ValueType, int KeySize, int ValueSize, uint MaxEntries, MapFlags Flags)
+{
+    /// <summary>
+    /// The value the loader writes under key 0 right after creating the map (an array's first element), or empty for
+    /// none. The program's read-only data (<see cref="ReadOnlyDataName"/>) carries its constant strings here.
+    /// </summary>
+    public ReadOnlyMemory<byte> InitialValue { get; init; }
+
+    /// <summary>
+    /// Whether the loader freezes the map (BPF_MAP_FREEZE) after writing <see cref="InitialValue"/>: user space can
+    /// no longer change it, and with <see cref="MapFlags.ReadOnlyProgram"/> the verifier treats it as constant.
+    /// </summary>
+    public bool Frozen { get; init; }
+
+    /// <summary>The name of the array map that holds a program's constant data (printk formats), as clang's <c>.rodata</c>.</summary>
+    public const string ReadOnlyDataName = ".rodata";
+}
 
 /// <summary>A declared map with typed key and value, usable in helper calls of the program that declared it.</summary>
 /// <typeparam name="TKey">The key type (unmanaged).</typeparam>

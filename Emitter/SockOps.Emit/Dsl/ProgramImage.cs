@@ -40,7 +40,10 @@ public sealed class ProgramImage
     /// </summary>
     public IReadOnlyList<KfuncReference> KfuncReferences { get; }
 
-    /// <summary>The maps the program declared.</summary>
+    /// <summary>
+    /// The maps the program declared, then its read-only data (<see cref="MapDeclaration.ReadOnlyDataName"/>, printk
+    /// formats) if it has any. Create each with <see cref="MapDeclaration.CreateMap"/>, which also fills and freezes it.
+    /// </summary>
     public IReadOnlyList<MapDeclaration> Maps { get; }
 
     /// <summary>The license string.</summary>

@@ -17,6 +17,8 @@ public sealed partial class SockOpsBuilder
     private sealed record MapArg(MapDeclaration Map) : HelperArg;
     private sealed record StackArg(short Offset) : HelperArg;
     private sealed record PointerArg(MemoryBase Memory) : HelperArg;
+    /// <summary>A pointer into the program's read-only data (<see cref="MapDeclaration.ReadOnlyDataName"/>) at an offset.</summary>
+    private sealed record ReadOnlyDataArg(int Offset) : HelperArg;
 
     /// <summary>Emits a helper call; returns the variable holding r0.</summary>
     private Variable Call(int helper, SourceLocation loc, Ty resultType, PointerKind resultPointer, params ReadOnlySpan<HelperArg> args) =>
@@ -47,6 +49,10 @@ public sealed partial class SockOpsBuilder
                 case MapArg m:
                     regs[i] = NewRegister();
                     Emit(new IrInst { Kind = IrKind.LdImm64, Dst = regs[i], MapName = m.Map.Name, Location = loc });
+                    break;
+                case ReadOnlyDataArg r:
+                    regs[i] = NewRegister();
+                    Emit(new IrInst { Kind = IrKind.LdImm64, Dst = regs[i], MapName = MapDeclaration.ReadOnlyDataName, MapValue = true, Imm = r.Offset, Location = loc });
                     break;
                 case StackArg st:
                     regs[i] = NewRegister();
@@ -132,6 +138,8 @@ public sealed partial class SockOpsBuilder
         var loc = At(file, line, member);
         if (string.IsNullOrEmpty(name)) throw new EmitException(EmitRule.Usage, loc, "A map needs a name.");
         if (_maps.ContainsKey(name)) throw new EmitException(EmitRule.Usage, loc, $"Map '{name}' is declared twice.");
+        if (name == MapDeclaration.ReadOnlyDataName)
+            throw new EmitException(EmitRule.Usage, loc, $"Map name '{name}' is reserved for the program's read-only data (printk formats).");
         int keySize = typeof(TKey) == typeof(NoData) ? 0 : Unsafe.SizeOf<TKey>();
         int valueSize = typeof(TValue) == typeof(NoData) ? 0 : Unsafe.SizeOf<TValue>();
         switch (kind)
@@ -444,8 +452,8 @@ public sealed partial class SockOpsBuilder
         int mark = StackMark;
         ArgumentNullException.ThrowIfNull(args);
         if (args.Length > 3) throw new EmitException(EmitRule.HelperArgument, loc, "bpf_trace_printk takes at most 3 arguments.");
-        var (offset, length) = StringOnStack(format, loc);
-        Span<HelperArg> helperArgs = [new StackArg(offset), new ScalarArg(Fold.Const(Ty.U64, length)), null!, null!, null!];
+        var (offset, length) = ReadOnlyString(format);
+        Span<HelperArg> helperArgs = [new ReadOnlyDataArg(offset), new ScalarArg(Fold.Const(Ty.U64, length)), null!, null!, null!];
         for (int i = 0; i < args.Length; i++) helperArgs[2 + i] = new ScalarArg(args[i].Value);
         var v = Call(KernelNumbers.TracePrintk, loc, Ty.I32, PointerKind.None, helperArgs[..(2 + args.Length)]);
         ReleaseStack(mark);
@@ -467,6 +475,37 @@ public sealed partial class SockOpsBuilder
     /// <summary><c>bpf_printk(fmt, a, b)</c>.</summary>
     public I32 Printk(string format, PrintArg a, PrintArg b, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
         TracePrintk(format, [a, b], file, line, member);
+
+    private readonly List<byte> _readOnlyData = [];
+    private readonly Dictionary<string, int> _readOnlyStrings = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Places a NUL-terminated string in the program's read-only data (once per distinct string), as clang puts
+    /// bpf_printk formats in <c>.rodata</c>: the call then passes one <c>ld_imm64</c> map-value pointer instead of
+    /// building the string on the stack.
+    /// </summary>
+    private (int Offset, int Length) ReadOnlyString(string text)
+    {
+        int length = Encoding.UTF8.GetByteCount(text) + 1;
+        if (_readOnlyStrings.TryGetValue(text, out int offset)) return (offset, length);
+        offset = _readOnlyData.Count;
+        _readOnlyData.AddRange(Encoding.UTF8.GetBytes(text));
+        _readOnlyData.Add(0);
+        _readOnlyStrings.Add(text, offset);
+        return (offset, length);
+    }
+
+    /// <summary>
+    /// The declaration of the program's read-only data, if it has any: a one-element array created with
+    /// BPF_F_RDONLY_PROG, filled with the strings and frozen by the loader (what libbpf does with clang's <c>.rodata</c>).
+    /// </summary>
+    private MapDeclaration? ReadOnlyDataDeclaration() =>
+        _readOnlyData.Count == 0 ? null
+            : new MapDeclaration(MapDeclaration.ReadOnlyDataName, MapKind.Array, typeof(uint), null, 4, _readOnlyData.Count, 1, MapFlags.ReadOnlyProgram)
+            {
+                InitialValue = _readOnlyData.ToArray(),
+                Frozen = true,
+            };
 
     /// <summary>Writes a NUL-terminated string into temporary stack with 4-byte immediate stores.</summary>
     private (short Offset, int Length) StringOnStack(string text, SourceLocation loc)

@@ -362,7 +362,9 @@ public sealed partial class SockOpsBuilder
         int nextLabel = _nextLabel;
         MachineCode.Optimize(machine, ref nextLabel, _workspace);
         var (instructions, maps, locations, kfuncs) = MachineCode.Resolve(machine, nextLabel, _workspace);
-        return new ProgramImage(Name, instructions, maps, [.. _maps.Values], License, locations, _maxStackDepth, kfuncs);
+        var readOnlyData = ReadOnlyDataDeclaration();
+        MapDeclaration[] declarations = readOnlyData is null ? [.. _maps.Values] : [.. _maps.Values, readOnlyData];
+        return new ProgramImage(Name, instructions, maps, declarations, License, locations, _maxStackDepth, kfuncs);
     }
 }
 

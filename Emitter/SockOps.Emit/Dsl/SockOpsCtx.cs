@@ -131,6 +131,11 @@ public sealed class SockOpsCtx
     {
         var loc = new SourceLocation(file, line, member);
         if (ContextRules.CheckRead(offset, size) is { } problem) throw new EmitException(EmitRule.ContextRead, loc, problem);
+        // sk, skb_data and skb_data_end load as pointers, not numbers: as a U64 they would allow the
+        // arithmetic and comparisons the verifier refuses on them. Their typed accessors carry the rules.
+        if (SockOpsContext.FindByOffset(offset) is { LoadedKind: not LoadedValueKind.Scalar } pointer)
+            throw new EmitException(EmitRule.ContextRead, loc,
+                $"{pointer.Name} (offset {offset}) loads as a {pointer.LoadedKind} pointer, not a number; use ctx.Sk with IfNotNull, or IfPacketHas for skb_data");
         var type = size == 8 ? Ty.U64 : Ty.U32;
         return new U64(new LoadExpr(type, ContextMemory, offset, SockOpsBuilder.SizeFor(size), $"bpf_sock_ops+{offset}", ContextRules.CheckWrite(offset, size) is null));
     }

@@ -32,7 +32,7 @@ public sealed class ProgramReporter
     public bool PrintRecords { get; set; } = true;
 
     /// <summary>Whether the program reports anything at all (has a ring buffer or a listable map).</summary>
-    public bool ReportsAnything => _program.Image.Maps.Any(m => m.Kind != MapKind.SkStorage);
+    public bool ReportsAnything => _program.Image.Maps.Any(m => m.Kind != MapKind.SkStorage && !m.Frozen);
 
     /// <summary>Prints new ring buffer records and changed maps; returns the number of lines printed.</summary>
     public int Poll()
@@ -53,6 +53,8 @@ public sealed class ProgramReporter
                     break;
                 case MapKind.SkStorage:
                     break;
+                case MapKind.Array when declaration.Frozen:
+                    break;   // constant data (the program's .rodata): nothing to report
                 default:
                     string current = DescribeMap(declaration, _program.Maps[declaration.Name]);
                     if (_lastMapText.TryGetValue(declaration.Name, out string? last) && last == current) break;
@@ -79,6 +81,11 @@ public sealed class ProgramReporter
             var r = MemoryMarshal.Read<DumpStatsRecord>(record);
             return string.Create(CultureInfo.InvariantCulture,
                 $"stats cookie={r.Cookie} dsack_dups={r.DsackDups} delivered={r.Delivered} delivered_ce={r.DeliveredCe} icsk_retransmits={r.IcskRetransmits}");
+        }
+        if (ring == TxTimestamps.RingBufferName && record.Length >= Marshal.SizeOf<TxTimestampRecord>())
+        {
+            var t = MemoryMarshal.Read<TxTimestampRecord>(record);
+            return string.Create(CultureInfo.InvariantCulture, $"sendmsg->ack cookie={t.Cookie} latency={t.LatencyNs / 1000.0:F1}us");
         }
         return $"{ring}: {Convert.ToHexStringLower(record)}";
     }

@@ -1,9 +1,7 @@
-using System.Reflection;
 using SockOps.Emit;
+using SockOps.Emit.Assembler;
 using SockOps.Emit.Runtime;
 using SockOps.Emit.Runtime.Btf;
-using RtMapFlags = SockOps.Emit.Runtime.MapFlags;
-using RtMapType = SockOps.Emit.Runtime.MapType;
 
 namespace SockOps.Programs.Hosting;
 
@@ -30,8 +28,7 @@ public static class SockOpsHost
         {
             foreach (var declaration in image.Maps)
             {
-                var map = BpfMap.Create(Spec(declaration, owned));
-                maps[declaration.Name] = map;
+                maps[declaration.Name] = declaration.CreateMap();
             }
             ProgramDebugInfo? debug = debugInfo ? image.CreateDebugInfo() : null;
             LoadedBtf? btf = debug is null ? null : LoadedBtf.Load(debug.Btf.Span);
@@ -45,7 +42,7 @@ public static class SockOpsHost
                     ExpectedAttachType = AttachType.CgroupSockOps,
                     Name = image.Name,
                     License = image.License,
-                    Instructions = image.Instructions,
+                    Instructions = ResolveKfuncs(image),
                     MapReferences = image.MapReferences,
                     Maps = maps,
                     Btf = btf,
@@ -68,42 +65,19 @@ public static class SockOpsHost
         }
     }
 
-    private static MapSpec Spec(MapDeclaration declaration, List<IDisposable> owned)
+    /// <summary>The instructions with each kfunc call's immediate set to the function's id in the kernel's BTF.</summary>
+    /// <exception cref="FeatureNotSupportedException">The running kernel has no such function.</exception>
+    private static IReadOnlyList<Instruction> ResolveKfuncs(ProgramImage image)
     {
-        MapBtf? btf = null;
-        if (declaration.Kind == MapKind.SkStorage)
+        if (image.KfuncReferences.Count == 0) return image.Instructions;
+        var code = image.Instructions.ToArray();
+        foreach (var kfunc in image.KfuncReferences)
         {
-            // The kernel creates sk_storage maps only with BTF describing key and value.
-            var builder = new BtfBuilder();
-            uint key = AddType(builder, declaration.KeyType ?? typeof(int));
-            uint value = AddType(builder, declaration.ValueType ?? throw new ArgumentException($"sk_storage map '{declaration.Name}' has no value type."));
-            var loaded = builder.Load();
-            owned.Add(loaded);
-            btf = new MapBtf(loaded, key, value);
+            uint id = KernelBtf.Current.FindFunction(kfunc.Name)
+                ?? throw new FeatureNotSupportedException($"kfunc:{kfunc.Name}", "6.15");
+            var call = code[kfunc.InstructionIndex];
+            code[kfunc.InstructionIndex] = new Instruction(call.Opcode, call.DestinationIndex, call.SourceIndex, call.Offset, checked((int)id));
         }
-        return new MapSpec
-        {
-            Type = (RtMapType)(int)declaration.Kind,
-            KeySize = declaration.KeySize,
-            ValueSize = declaration.ValueSize,
-            MaxEntries = checked((int)declaration.MaxEntries),
-            Flags = (RtMapFlags)(uint)declaration.Flags,
-            Name = declaration.Name,
-            Btf = btf,
-        };
-    }
-
-    private static readonly MethodInfo AddTypeMethod = typeof(BtfBuilder).GetMethod(nameof(BtfBuilder.AddType))!;
-
-    private static uint AddType(BtfBuilder builder, Type type)
-    {
-        try
-        {
-            return (uint)AddTypeMethod.MakeGenericMethod(type).Invoke(builder, null)!;
-        }
-        catch (TargetInvocationException e) when (e.InnerException is not null)
-        {
-            throw e.InnerException;
-        }
+        return code;
     }
 }

@@ -4,8 +4,6 @@ using SockOps.Emit.Assembler;
 using SockOps.Emit.Runtime;
 using SockOps.Emit.Runtime.Btf;
 using SockOps.Emit.TestSupport;
-using RtMapType = SockOps.Emit.Runtime.MapType;
-using RtMapFlags = SockOps.Emit.Runtime.MapFlags;
 
 namespace SockOps.Emit.Tests.Dsl;
 
@@ -34,7 +32,7 @@ internal static class DslKernel
         {
             foreach (var declaration in image.Maps)
             {
-                var map = BpfMap.Create(Spec(declaration, owned));
+                var map = declaration.CreateMap();
                 owned.Add(map);
                 maps[declaration.Name] = map;
             }
@@ -78,33 +76,6 @@ internal static class DslKernel
             Maps = maps,
         });
 
-    private static MapSpec Spec(MapDeclaration d, List<IDisposable> owned)
-    {
-        MapBtf? btf = null;
-        if (d.Kind == MapKind.SkStorage)
-        {
-            var builder = new BtfBuilder();
-            uint key = builder.AddType<int>();
-            uint value = AddType(builder, d.ValueType!);
-            var loaded = builder.Load();
-            owned.Add(loaded);
-            btf = new MapBtf(loaded, key, value);
-        }
-        return new MapSpec
-        {
-            Type = (RtMapType)(int)d.Kind,
-            KeySize = d.KeySize,
-            ValueSize = d.ValueSize,
-            MaxEntries = (int)d.MaxEntries,
-            Flags = (RtMapFlags)(uint)d.Flags,
-            Name = d.Name,
-            Btf = btf,
-        };
-    }
-
-    private static uint AddType(BtfBuilder builder, Type type) =>
-        (uint)typeof(BtfBuilder).GetMethod(nameof(BtfBuilder.AddType))!.MakeGenericMethod(type).Invoke(builder, null)!;
-
     /// <summary>The raw-stream linter (the Emitter's static checker) finds nothing in DSL output.</summary>
     public static void AssertLintClean(ProgramImage image)
     {
@@ -119,7 +90,10 @@ internal static class DslKernel
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"; {image.Name}: {image.Slots} slots, {image.StackSize} bytes of stack, license {image.License}\n");
         foreach (var map in image.Maps)
-            sb.Append(CultureInfo.InvariantCulture, $"; map {map.Name}: {map.Kind} key {map.KeySize} value {map.ValueSize} max {map.MaxEntries} flags {map.Flags}\n");
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"; map {map.Name}: {map.Kind} key {map.KeySize} value {map.ValueSize} max {map.MaxEntries} flags {map.Flags}{(map.Frozen ? ", frozen" : "")}\n");
+            if (!map.InitialValue.IsEmpty) sb.Append(CultureInfo.InvariantCulture, $";   initial value \"{map.InitialValueText()}\"\n");
+        }
         int slot = 0;
         var bytes = new byte[16];
         for (int i = 0; i < image.Instructions.Count; i++)

@@ -46,6 +46,18 @@ public class VerifierRuleTests
     }
 
     [Fact]
+    public void Context_read_of_a_pointer_field_as_a_number()
+    {
+        // Found by the differential fuzzer: the load itself verifies, but the result is a pointer
+        // (sock_or_null, pkt, pkt_end) and any arithmetic on it is refused.
+        var e = Refused(EmitRule.ContextRead, b => b.Context.Read(184, 8));
+        Assert.Contains("use ctx.Sk", e.Message, StringComparison.Ordinal);
+        Refused(EmitRule.ContextRead, b => b.Context.Read(192, 8));
+        Refused(EmitRule.ContextRead, b => b.Context.Read(200, 8));
+        KernelRefuses("pointer arithmetic on sock_or_null prohibited", [Ldx(8, 2, 1, 184), Alu64(AluOperation.Xor, 2, 1), Mov64(0, 1), Exit()]);
+    }
+
+    [Fact]
     public void Context_write_to_a_read_only_field()
     {
         var e = Refused(EmitRule.ContextWrite, b => b.Context.LocalPort.Set(1));
