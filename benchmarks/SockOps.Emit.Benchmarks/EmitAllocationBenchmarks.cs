@@ -8,7 +8,7 @@ namespace SockOps.Emit.Benchmarks;
 /// <summary>
 /// Time and allocation of one <c>SockOpsProgram.Build</c> (DSL lowering, register allocation, clean-ups,
 /// label resolution, the final <c>ProgramImage</c>) for the seed's programs; divide by the instruction count
-/// (checked in Setup) for the per-instruction figures in docs/performance-emitter-alloc.md.
+/// (checked in Setup) for the per-instruction figures in docs/performance-emitter.md.
 /// Target (issue 4): at most 64 bytes allocated per emitted instruction for Clamp.
 /// The program bodies are copies of tests/SockOps.Emit.Tests/Dsl/SeedPrograms.cs (benchmarks don't reference tests).
 /// </summary>
