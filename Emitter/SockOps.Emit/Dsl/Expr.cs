@@ -72,12 +72,19 @@ internal sealed class MemoryBase
 }
 
 /// <summary>A load (and, for writable bases, an lvalue).</summary>
-internal sealed class LoadExpr(Ty type, MemoryBase memory, int offset, MemorySize size, string field, bool writable, bool signExtend = false) : Expr(type)
+internal sealed class LoadExpr(Ty type, MemoryBase memory, int offset, MemorySize size, string fieldName, bool writable, bool signExtend = false) : Expr(type)
 {
     public MemoryBase Memory { get; } = memory;
     public int Offset { get; } = offset;
     public MemorySize Size { get; } = size;
-    public string Field { get; } = field;
+    /// <summary>The field's name for messages, built only when one is needed (no string per ctx access).</summary>
+    public string Field => FieldPrefix is null ? fieldName
+        : FieldIndex < 0 ? FieldPrefix + fieldName
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{FieldPrefix}{fieldName}[{FieldIndex}]");
+    /// <summary>Put before the name in <see cref="Field"/> (e.g. <c>bpf_sock_ops.</c>); null: none.</summary>
+    public string? FieldPrefix { get; init; }
+    /// <summary>The array element the field is, or −1 when it is not an array element.</summary>
+    public int FieldIndex { get; init; } = -1;
     public bool Writable { get; } = writable;
     public bool SignExtend { get; } = signExtend;
 }

@@ -141,7 +141,8 @@ public sealed class SockRef
 
     internal MemoryBase Memory { get; }
 
-    private U32 F(int offset, string name) => new(new LoadExpr(Ty.U32, Memory, offset, MemorySize.W, "bpf_sock." + name, writable: false));
+    private U32 F(int offset, string name, int index = -1) =>
+        new(new LoadExpr(Ty.U32, Memory, offset, MemorySize.W, name, writable: false) { FieldPrefix = "bpf_sock.", FieldIndex = index });
 
     /// <summary>bound_dev_if.</summary>
     public U32 BoundDevIf => F(0, "bound_dev_if");
@@ -158,7 +159,7 @@ public sealed class SockRef
     /// <summary>src_ip4 (network order).</summary>
     public U32 SrcIp4 => F(24, "src_ip4");
     /// <summary>src_ip6[i] (network order words).</summary>
-    public U32 SrcIp6(int i) => F(28 + 4 * CheckIndex(i), $"src_ip6[{i}]");
+    public U32 SrcIp6(int i) => F(28 + 4 * CheckIndex(i), "src_ip6", i);
     /// <summary>src_port (host order).</summary>
     public U32 SrcPort => F(44, "src_port");
     /// <summary>dst_port converted to host order.</summary>
@@ -166,7 +167,7 @@ public sealed class SockRef
     /// <summary>dst_ip4 (network order).</summary>
     public U32 DstIp4 => F(52, "dst_ip4");
     /// <summary>dst_ip6[i] (network order words).</summary>
-    public U32 DstIp6(int i) => F(56 + 4 * CheckIndex(i), $"dst_ip6[{i}]");
+    public U32 DstIp6(int i) => F(56 + 4 * CheckIndex(i), "dst_ip6", i);
     /// <summary>state (BPF_TCP_*).</summary>
     public U32 State => F(72, "state");
     /// <summary>rx_queue_mapping.</summary>

@@ -205,7 +205,8 @@ public sealed partial class SockOpsBuilder
         public int Depth { get; } = depth;
         public PathState Before { get; } = before;
         public int EndLabel { get; } = owner.NewLabel();
-        public HashSet<long> Values { get; } = [];
+        // A list, not a set: a switch has a handful of cases, and the set's buckets cost more than the search.
+        public List<long> Values { get; } = new(4);
         public List<PathState> Ends { get; } = [];
         public bool Closed { get; set; }
     }
@@ -215,7 +216,8 @@ public sealed partial class SockOpsBuilder
         if (sw.Closed || !ReferenceEquals(_openSwitch, sw))
             throw new EmitException(EmitRule.Usage, loc, "This switch is already closed (a Default or another statement ended it).");
         value = TyInfo.Normalize(sw.Type, value);
-        if (!sw.Values.Add(value)) throw new EmitException(EmitRule.Usage, loc, $"Duplicate case {value}.");
+        if (sw.Values.Contains(value)) throw new EmitException(EmitRule.Usage, loc, $"Duplicate case {value}.");
+        sw.Values.Add(value);
         int next = NewLabel();
         Emit(new IrInst { Kind = IrKind.CondJumpImm, Cond = JumpOperation.Jne, Dst = sw.Register, Imm = unchecked((int)value), Is64 = false, Target = next, Location = loc });
         _path = sw.Before.Clone();
@@ -385,7 +387,20 @@ public sealed class SwitchBuilder
     /// <summary><c>case value: body(); break;</c> for an enum constant (e.g. an op).</summary>
     public SwitchBuilder Case<TEnum>(TEnum value, Action body, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
         where TEnum : struct, Enum =>
-        Case(Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture), body, file, line, member);
+        Case(EnumValue(value), body, file, line, member);
+
+    // Convert.ToInt64 would box the enum; this reads the underlying integer as Convert does (unsigned zero-extended).
+    private static long EnumValue<TEnum>(TEnum value) where TEnum : struct, Enum => Type.GetTypeCode(typeof(TEnum)) switch
+    {
+        TypeCode.SByte => Unsafe.As<TEnum, sbyte>(ref value),
+        TypeCode.Byte => Unsafe.As<TEnum, byte>(ref value),
+        TypeCode.Int16 => Unsafe.As<TEnum, short>(ref value),
+        TypeCode.UInt16 => Unsafe.As<TEnum, ushort>(ref value),
+        TypeCode.Int32 => Unsafe.As<TEnum, int>(ref value),
+        TypeCode.UInt32 => Unsafe.As<TEnum, uint>(ref value),
+        TypeCode.Int64 => Unsafe.As<TEnum, long>(ref value),
+        _ => checked((long)Unsafe.As<TEnum, ulong>(ref value)),
+    };
 
     /// <summary><c>default: body();</c> — ends the switch.</summary>
     public void Default(Action body, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>

@@ -22,11 +22,13 @@ public sealed class SockOpsCtx
 
     internal SockOpsCtx(SockOpsBuilder builder) => _builder = builder;
 
-    internal static U32 F(int offset, string name, bool writable = false) =>
-        new(new LoadExpr(Ty.U32, ContextMemory, offset, MemorySize.W, "bpf_sock_ops." + name, writable));
+    private const string FieldPrefix = "bpf_sock_ops.";
+
+    internal static U32 F(int offset, string name, bool writable = false, int index = -1) =>
+        new(new LoadExpr(Ty.U32, ContextMemory, offset, MemorySize.W, name, writable) { FieldPrefix = FieldPrefix, FieldIndex = index });
 
     private static U64 F64(int offset, string name) =>
-        new(new LoadExpr(Ty.U64, ContextMemory, offset, MemorySize.DW, "bpf_sock_ops." + name, writable: false));
+        new(new LoadExpr(Ty.U64, ContextMemory, offset, MemorySize.DW, name, writable: false) { FieldPrefix = FieldPrefix });
 
 
     /// <summary>op: the callback (BPF_SOCK_OPS_*).</summary>
@@ -173,7 +175,7 @@ public readonly struct CtxWords : IEquatable<CtxWords>
 
     /// <summary>Element <paramref name="index"/> (0..3).</summary>
     public U32 this[int index] => index is >= 0 and < 4
-        ? SockOpsCtx.F(_offset + 4 * index, $"{_name}[{index}]", writable: _writableFirst && index == 0)
+        ? SockOpsCtx.F(_offset + 4 * index, _name, writable: _writableFirst && index == 0, index: index)
         : throw new ArgumentOutOfRangeException(nameof(index), index, $"{_name} has elements 0..3.");
 
     /// <summary>Identity.</summary>
