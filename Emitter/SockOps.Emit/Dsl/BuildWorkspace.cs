@@ -27,6 +27,8 @@ internal sealed class BuildWorkspace
     public readonly Dictionary<string, MapDeclaration> Maps = new(StringComparer.Ordinal);
     public readonly List<int> ActiveScopes = new(8);
     public readonly List<int> PacketScopes = new(4);
+    public readonly List<byte> ReadOnlyData = new(64);
+    public readonly Dictionary<string, int> ReadOnlyStrings = new(StringComparer.Ordinal);
 
     // Register allocation (RegisterAllocator): small lists for one instruction's uses and defs, flattened
     // uses/defs of the whole program, live-in/live-out bit sets, the interference matrix, move partners.
@@ -84,6 +86,8 @@ internal sealed class BuildWorkspace
         workspace.Maps.Clear();
         workspace.ActiveScopes.Clear();
         workspace.PacketScopes.Clear();
+        workspace.ReadOnlyData.Clear();
+        workspace.ReadOnlyStrings.Clear();
         workspace.Machine.Clear();
         workspace.Locations.Clear();
         workspace.DistinctLocations.Clear();

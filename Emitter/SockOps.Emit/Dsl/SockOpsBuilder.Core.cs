@@ -75,25 +75,45 @@ public sealed partial class SockOpsBuilder
     internal sealed class PathState
     {
         public bool Reachable = true;
-        private ulong[] _assigned = [];
+        // Assigned virtual registers as a bit set: the first 128 inline (no array per clone), the rest in _more.
+        private ulong _word0, _word1;
+        private ulong[] _more = [];
         /// <summary>Ring buffer reservations not yet submitted or discarded (null: none).</summary>
         public List<(Variable Reservation, SourceLocation Where)>? OpenReferences;
         /// <summary>Packet checks whose pointers a helper invalidated (bpf_store_hdr_opt may change the packet); null: none.</summary>
         public HashSet<int>? InvalidPackets;
 
-        public bool IsAssigned(Variable v) => v.Register >> 6 < _assigned.Length && (_assigned[v.Register >> 6] & (1UL << (v.Register & 63))) != 0;
+        public bool IsAssigned(Variable v)
+        {
+            int word = v.Register >> 6;
+            ulong bit = 1UL << (v.Register & 63);
+            return word switch
+            {
+                0 => (_word0 & bit) != 0,
+                1 => (_word1 & bit) != 0,
+                _ => word - 2 < _more.Length && (_more[word - 2] & bit) != 0,
+            };
+        }
 
         public void Assign(Variable v)
         {
             int word = v.Register >> 6;
-            if (word >= _assigned.Length) Array.Resize(ref _assigned, word + 1);
-            _assigned[word] |= 1UL << (v.Register & 63);
+            ulong bit = 1UL << (v.Register & 63);
+            if (word == 0) _word0 |= bit;
+            else if (word == 1) _word1 |= bit;
+            else
+            {
+                if (word - 2 >= _more.Length) Array.Resize(ref _more, word - 1);
+                _more[word - 2] |= bit;
+            }
         }
 
         public PathState Clone() => new()
         {
             Reachable = Reachable,
-            _assigned = _assigned.Length == 0 ? [] : (ulong[])_assigned.Clone(),
+            _word0 = _word0,
+            _word1 = _word1,
+            _more = _more.Length == 0 ? [] : (ulong[])_more.Clone(),
             OpenReferences = OpenReferences is { Count: > 0 } open ? [.. open] : null,
             InvalidPackets = InvalidPackets is { Count: > 0 } invalid ? [.. invalid] : null,
         };
@@ -101,8 +121,11 @@ public sealed partial class SockOpsBuilder
         /// <summary>Assigned on both paths.</summary>
         public void IntersectAssigned(PathState a, PathState b)
         {
-            _assigned = new ulong[Math.Min(a._assigned.Length, b._assigned.Length)];
-            for (int i = 0; i < _assigned.Length; i++) _assigned[i] = a._assigned[i] & b._assigned[i];
+            _word0 = a._word0 & b._word0;
+            _word1 = a._word1 & b._word1;
+            int more = Math.Min(a._more.Length, b._more.Length);
+            _more = more == 0 ? [] : new ulong[more];
+            for (int i = 0; i < more; i++) _more[i] = a._more[i] & b._more[i];
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using SockOps.Emit.Assembler;
 
@@ -7,18 +8,38 @@ namespace SockOps.Emit;
 
 public sealed partial class SockOpsBuilder
 {
-    private abstract record HelperArg;
-    private sealed record CtxArg : HelperArg
+    private enum HelperArgKind : byte { Ctx = 1, Scalar, Map, Stack, Pointer, ReadOnlyData }
+
+    /// <summary>
+    /// One helper argument: the ctx, a scalar expression, a map, a stack slot address, a checked pointer, or a pointer
+    /// into the read-only data. A struct, so that passing arguments allocates nothing.
+    /// </summary>
+    private readonly struct HelperArg
     {
-        /// <summary>The one instance (it has no state).</summary>
-        public static readonly CtxArg Instance = new();
+        private HelperArg(HelperArgKind kind, object? reference, int number)
+        {
+            Kind = kind;
+            _reference = reference;
+            Number = number;
+        }
+
+        private readonly object? _reference;
+
+        public HelperArgKind Kind { get; }
+        /// <summary>The stack offset (Stack) or the offset into the read-only data (ReadOnlyData).</summary>
+        public int Number { get; }
+        public Expr Value => (Expr)_reference!;
+        public MapDeclaration Map => (MapDeclaration)_reference!;
+        public MemoryBase Memory => (MemoryBase)_reference!;
+
+        public static HelperArg Ctx => new(HelperArgKind.Ctx, null, 0);
+        public static HelperArg Scalar(Expr value) => new(HelperArgKind.Scalar, value, 0);
+        public static HelperArg MapOf(MapDeclaration map) => new(HelperArgKind.Map, map, 0);
+        public static HelperArg Stack(short offset) => new(HelperArgKind.Stack, null, offset);
+        public static HelperArg Pointer(MemoryBase memory) => new(HelperArgKind.Pointer, memory, 0);
+        /// <summary>A pointer into the program's read-only data (<see cref="MapDeclaration.ReadOnlyDataName"/>) at an offset.</summary>
+        public static HelperArg ReadOnlyData(int offset) => new(HelperArgKind.ReadOnlyData, null, offset);
     }
-    private sealed record ScalarArg(Expr Value) : HelperArg;
-    private sealed record MapArg(MapDeclaration Map) : HelperArg;
-    private sealed record StackArg(short Offset) : HelperArg;
-    private sealed record PointerArg(MemoryBase Memory) : HelperArg;
-    /// <summary>A pointer into the program's read-only data (<see cref="MapDeclaration.ReadOnlyDataName"/>) at an offset.</summary>
-    private sealed record ReadOnlyDataArg(int Offset) : HelperArg;
 
     /// <summary>Emits a helper call; returns the variable holding r0.</summary>
     private Variable Call(int helper, SourceLocation loc, Ty resultType, PointerKind resultPointer, params ReadOnlySpan<HelperArg> args) =>
@@ -38,31 +59,35 @@ public sealed partial class SockOpsBuilder
         for (int i = 0; i < args.Length; i++)
         {
             if (ArgumentRank(args[i]) != rank) continue;
-            switch (args[i])
+            var arg = args[i];
+            switch (arg.Kind)
             {
-                case CtxArg:
+                case HelperArgKind.Ctx:
                     regs[i] = ContextRegister;
                     break;
-                case ScalarArg s:
-                    regs[i] = EvalClean(s.Value, loc);
+                case HelperArgKind.Scalar:
+                    regs[i] = EvalClean(arg.Value, loc);
                     break;
-                case MapArg m:
+                case HelperArgKind.Map:
                     regs[i] = NewRegister();
-                    Emit(new IrInst { Kind = IrKind.LdImm64, Dst = regs[i], MapName = m.Map.Name, Location = loc });
+                    Emit(new IrInst { Kind = IrKind.LdImm64, Dst = regs[i], MapName = arg.Map.Name, Location = loc });
                     break;
-                case ReadOnlyDataArg r:
+                case HelperArgKind.ReadOnlyData:
                     regs[i] = NewRegister();
-                    Emit(new IrInst { Kind = IrKind.LdImm64, Dst = regs[i], MapName = MapDeclaration.ReadOnlyDataName, MapValue = true, Imm = r.Offset, Location = loc });
+                    Emit(new IrInst { Kind = IrKind.LdImm64, Dst = regs[i], MapName = MapDeclaration.ReadOnlyDataName, MapValue = true, Imm = arg.Number, Location = loc });
                     break;
-                case StackArg st:
+                case HelperArgKind.Stack:
                     regs[i] = NewRegister();
-                    Emit(new IrInst { Kind = IrKind.StackAddr, Dst = regs[i], Offset = st.Offset, Location = loc });
+                    Emit(new IrInst { Kind = IrKind.StackAddr, Dst = regs[i], Offset = (short)arg.Number, Location = loc });
                     break;
-                case PointerArg p:
-                    if (p.Memory.ScopeId != 0 && !_activeScopes.Contains(p.Memory.ScopeId))
-                        throw new EmitException(EmitRule.NullCheck, loc, $"{p.Memory.Description} is used outside the null check that produced it.");
-                    regs[i] = p.Memory.Pointer!.Register;
+                case HelperArgKind.Pointer:
+                    var memory = arg.Memory;
+                    if (memory.ScopeId != 0 && !_activeScopes.Contains(memory.ScopeId))
+                        throw new EmitException(EmitRule.NullCheck, loc, $"{memory.Description} is used outside the null check that produced it.");
+                    regs[i] = memory.Pointer!.Register;
                     break;
+                default:
+                    throw new InvalidOperationException($"Helper argument {i} was not set.");
             }
         }
         for (int i = 0; i < args.Length; i++) EmitMove(i + 1, regs[i], true, loc);
@@ -78,7 +103,12 @@ public sealed partial class SockOpsBuilder
         return result;
     }
 
-    private static int ArgumentRank(HelperArg arg) => arg is ScalarArg { Value: not ConstExpr } ? 0 : arg is PointerArg or CtxArg ? 1 : 2;
+    private static int ArgumentRank(HelperArg arg) => arg.Kind switch
+    {
+        HelperArgKind.Scalar when arg.Value is not ConstExpr => 0,
+        HelperArgKind.Pointer or HelperArgKind.Ctx => 1,
+        _ => 2,
+    };
 
     private MapDeclaration Use<TKey, TValue>(Map<TKey, TValue> map, SourceLocation loc, string helper, params MapKind[] kinds)
         where TKey : unmanaged where TValue : unmanaged
@@ -116,7 +146,7 @@ public sealed partial class SockOpsBuilder
             throw new EmitException(EmitRule.HelperArgument, loc, $"{what} must be a stack object (b.StackStruct); the kernel refuses {view.Memory.Description} here.");
         if (expectedSize >= 0 && view.Size != expectedSize)
             throw new EmitException(EmitRule.HelperArgument, loc, $"{what} is {view.Size} bytes; the map needs {expectedSize}.");
-        return new StackArg(view.Memory.StackOffset);
+        return HelperArg.Stack(view.Memory.StackOffset);
     }
 
     private I32 Statement(Func<SourceLocation, Variable> body, SourceLocation loc)
@@ -171,7 +201,7 @@ public sealed partial class SockOpsBuilder
         BeginStatement(loc);
         var decl = Use(map, loc, "bpf_map_lookup_elem", PlainMaps);
         short keySlot = ScalarOnStack(key.Expr, decl.KeySize, loc);
-        return LookupResult<TValue>(Call(KernelNumbers.MapLookupElem, loc, Ty.U64, PointerKind.MapValue, new MapArg(decl), new StackArg(keySlot)), decl);
+        return LookupResult<TValue>(Call(KernelNumbers.MapLookupElem, loc, Ty.U64, PointerKind.MapValue, HelperArg.MapOf(decl), HelperArg.Stack(keySlot)), decl);
     }
 
     /// <summary><c>bpf_map_lookup_elem(map, key)</c> with a key object on the stack.</summary>
@@ -182,7 +212,7 @@ public sealed partial class SockOpsBuilder
         var loc = At(file, line, member);
         BeginStatement(loc);
         var decl = Use(map, loc, "bpf_map_lookup_elem", PlainMaps);
-        return LookupResult<TValue>(Call(KernelNumbers.MapLookupElem, loc, Ty.U64, PointerKind.MapValue, new MapArg(decl), StackObject(key, decl.KeySize, "The key", loc)), decl);
+        return LookupResult<TValue>(Call(KernelNumbers.MapLookupElem, loc, Ty.U64, PointerKind.MapValue, HelperArg.MapOf(decl), StackObject(key, decl.KeySize, "The key", loc)), decl);
     }
 
     private static MaybeNull<MapValueRef<TValue>> LookupResult<TValue>(Variable v, MapDeclaration decl) where TValue : unmanaged =>
@@ -200,7 +230,7 @@ public sealed partial class SockOpsBuilder
             var decl = Use(map, loc, "bpf_map_update_elem", PlainMaps);
             short k = ScalarOnStack(key.Expr, decl.KeySize, loc);
             short v = ScalarOnStack(value.Expr, decl.ValueSize, loc);
-            return Call(KernelNumbers.MapUpdateElem, loc, Ty.I32, PointerKind.None, new MapArg(decl), new StackArg(k), new StackArg(v), new ScalarArg(Fold.Const(Ty.U64, (long)flags)));
+            return Call(KernelNumbers.MapUpdateElem, loc, Ty.I32, PointerKind.None, HelperArg.MapOf(decl), HelperArg.Stack(k), HelperArg.Stack(v), HelperArg.Scalar(Fold.Const(Ty.U64, (long)flags)));
         }, At(file, line, member));
 
     /// <summary><c>bpf_map_update_elem(map, &amp;key, &amp;value, flags)</c> with stack objects.</summary>
@@ -210,8 +240,8 @@ public sealed partial class SockOpsBuilder
         Statement(loc =>
         {
             var decl = Use(map, loc, "bpf_map_update_elem", PlainMaps);
-            return Call(KernelNumbers.MapUpdateElem, loc, Ty.I32, PointerKind.None, new MapArg(decl),
-                StackObject(key, decl.KeySize, "The key", loc), StackObject(value, decl.ValueSize, "The value", loc), new ScalarArg(Fold.Const(Ty.U64, (long)flags)));
+            return Call(KernelNumbers.MapUpdateElem, loc, Ty.I32, PointerKind.None, HelperArg.MapOf(decl),
+                StackObject(key, decl.KeySize, "The key", loc), StackObject(value, decl.ValueSize, "The value", loc), HelperArg.Scalar(Fold.Const(Ty.U64, (long)flags)));
         }, At(file, line, member));
 
     /// <summary><c>bpf_map_delete_elem(map, &amp;key)</c> (also allowed on SOCKMAP/SOCKHASH).</summary>
@@ -222,7 +252,7 @@ public sealed partial class SockOpsBuilder
         {
             var decl = Use(map, loc, "bpf_map_delete_elem", [.. PlainMaps, MapKind.SockMap, MapKind.SockHash]);
             short k = ScalarOnStack(key.Expr, decl.KeySize, loc);
-            return Call(KernelNumbers.MapDeleteElem, loc, Ty.I32, PointerKind.None, new MapArg(decl), new StackArg(k));
+            return Call(KernelNumbers.MapDeleteElem, loc, Ty.I32, PointerKind.None, HelperArg.MapOf(decl), HelperArg.Stack(k));
         }, At(file, line, member));
 
     /// <summary><c>bpf_sock_map_update(skops, map, &amp;key, flags)</c> — SOCKMAP only; works in the ESTABLISHED and LISTEN callbacks.</summary>
@@ -233,7 +263,7 @@ public sealed partial class SockOpsBuilder
         {
             var decl = Use(map, loc, "bpf_sock_map_update", MapKind.SockMap);
             short k = ScalarOnStack(key.Expr, 4, loc);
-            return Call(KernelNumbers.SockMapUpdate, loc, Ty.I32, PointerKind.None, CtxArg.Instance, new MapArg(decl), new StackArg(k), new ScalarArg(Fold.Const(Ty.U64, (long)flags)));
+            return Call(KernelNumbers.SockMapUpdate, loc, Ty.I32, PointerKind.None, HelperArg.Ctx, HelperArg.MapOf(decl), HelperArg.Stack(k), HelperArg.Scalar(Fold.Const(Ty.U64, (long)flags)));
         }, At(file, line, member));
 
     /// <summary><c>bpf_sock_hash_update(skops, map, &amp;key, flags)</c> — SOCKHASH only, with a 4- or 8-byte scalar key.</summary>
@@ -244,7 +274,7 @@ public sealed partial class SockOpsBuilder
         {
             var decl = Use(map, loc, "bpf_sock_hash_update", MapKind.SockHash);
             short k = ScalarOnStack(key.Expr, decl.KeySize, loc);
-            return Call(KernelNumbers.SockHashUpdate, loc, Ty.I32, PointerKind.None, CtxArg.Instance, new MapArg(decl), new StackArg(k), new ScalarArg(Fold.Const(Ty.U64, (long)flags)));
+            return Call(KernelNumbers.SockHashUpdate, loc, Ty.I32, PointerKind.None, HelperArg.Ctx, HelperArg.MapOf(decl), HelperArg.Stack(k), HelperArg.Scalar(Fold.Const(Ty.U64, (long)flags)));
         }, At(file, line, member));
 
     /// <summary><c>bpf_sk_storage_get(map, sk, NULL, flags)</c>; the value exists only inside <c>IfNotNull</c>.</summary>
@@ -256,8 +286,8 @@ public sealed partial class SockOpsBuilder
         var loc = At(file, line, member);
         BeginStatement(loc);
         var decl = Use(map, loc, "bpf_sk_storage_get", MapKind.SkStorage);
-        var v = Call(KernelNumbers.SkStorageGet, loc, Ty.U64, PointerKind.MapValue, new MapArg(decl), new PointerArg(sk.Memory),
-            new ScalarArg(Fold.Const(Ty.U64, 0)), new ScalarArg(Fold.Const(Ty.U64, (long)flags)));
+        var v = Call(KernelNumbers.SkStorageGet, loc, Ty.U64, PointerKind.MapValue, HelperArg.MapOf(decl), HelperArg.Pointer(sk.Memory),
+            HelperArg.Scalar(Fold.Const(Ty.U64, 0)), HelperArg.Scalar(Fold.Const(Ty.U64, (long)flags)));
         return LookupResult<TValue>(v, decl);
     }
 
@@ -269,7 +299,7 @@ public sealed partial class SockOpsBuilder
         {
             ArgumentNullException.ThrowIfNull(sk);
             var decl = Use(map, loc, "bpf_sk_storage_delete", MapKind.SkStorage);
-            return Call(KernelNumbers.SkStorageDelete, loc, Ty.I32, PointerKind.None, new MapArg(decl), new PointerArg(sk.Memory));
+            return Call(KernelNumbers.SkStorageDelete, loc, Ty.I32, PointerKind.None, HelperArg.MapOf(decl), HelperArg.Pointer(sk.Memory));
         }, At(file, line, member));
 
     /// <summary><c>bpf_tcp_sock(sk)</c>; the TCP socket exists only inside <c>IfNotNull</c>.</summary>
@@ -278,7 +308,7 @@ public sealed partial class SockOpsBuilder
         ArgumentNullException.ThrowIfNull(sk);
         var loc = At(file, line, member);
         BeginStatement(loc);
-        var v = Call(KernelNumbers.TcpSock, loc, Ty.U64, PointerKind.TcpSocket, new PointerArg(sk.Memory));
+        var v = Call(KernelNumbers.TcpSock, loc, Ty.U64, PointerKind.TcpSocket, HelperArg.Pointer(sk.Memory));
         return new MaybeNull<TcpSockRef>((_, _) => v, (p, scope) => new TcpSockRef(p, scope), isReference: false);
     }
 
@@ -293,8 +323,8 @@ public sealed partial class SockOpsBuilder
         int mark = StackMark;
         CheckOption(SocketOptions.CheckSetsockopt(level, optionName, 4), loc);
         short slot = Fold.IsConst(value.Expr, out long constant) ? ConstantSlot((int)constant, 4, loc) : ScalarOnStack(value.Expr, 4, loc);
-        var v = Call(KernelNumbers.SetSockOpt, loc, Ty.I32, PointerKind.None, CtxArg.Instance, new ScalarArg(Fold.Const(Ty.U64, level)),
-            new ScalarArg(Fold.Const(Ty.U64, optionName)), new StackArg(slot), new ScalarArg(Fold.Const(Ty.U64, 4)));
+        var v = Call(KernelNumbers.SetSockOpt, loc, Ty.I32, PointerKind.None, HelperArg.Ctx, HelperArg.Scalar(Fold.Const(Ty.U64, level)),
+            HelperArg.Scalar(Fold.Const(Ty.U64, optionName)), HelperArg.Stack(slot), HelperArg.Scalar(Fold.Const(Ty.U64, 4)));
         ReleaseStack(mark);
         return new I32(v.Expr);
     }
@@ -335,8 +365,8 @@ public sealed partial class SockOpsBuilder
         {
             var (offset, length) = StringOnStack(value, loc);
             CheckOption(SocketOptions.CheckSetsockopt(level, optionName, length), loc);
-            return Call(KernelNumbers.SetSockOpt, loc, Ty.I32, PointerKind.None, CtxArg.Instance, new ScalarArg(Fold.Const(Ty.U64, level)),
-                new ScalarArg(Fold.Const(Ty.U64, optionName)), new StackArg(offset), new ScalarArg(Fold.Const(Ty.U64, length)));
+            return Call(KernelNumbers.SetSockOpt, loc, Ty.I32, PointerKind.None, HelperArg.Ctx, HelperArg.Scalar(Fold.Const(Ty.U64, level)),
+                HelperArg.Scalar(Fold.Const(Ty.U64, optionName)), HelperArg.Stack(offset), HelperArg.Scalar(Fold.Const(Ty.U64, length)));
         }, At(file, line, member));
 
     /// <summary><c>bpf_getsockopt(skops, level, optname, &amp;value, 4)</c>; <paramref name="value"/> reads the result.</summary>
@@ -347,8 +377,8 @@ public sealed partial class SockOpsBuilder
         CheckOption(SocketOptions.CheckGetsockopt(level, optionName, 4), loc);
         short slot = AllocateStack(4, 4, loc, permanent: true);
         var memory = new MemoryBase { Kind = PointerKind.Stack, StackOffset = slot, Size = 4, Description = "the getsockopt buffer" };
-        var v = Call(KernelNumbers.GetSockOpt, loc, Ty.I32, PointerKind.None, CtxArg.Instance, new ScalarArg(Fold.Const(Ty.U64, level)),
-            new ScalarArg(Fold.Const(Ty.U64, optionName)), new StackArg(slot), new ScalarArg(Fold.Const(Ty.U64, 4)));
+        var v = Call(KernelNumbers.GetSockOpt, loc, Ty.I32, PointerKind.None, HelperArg.Ctx, HelperArg.Scalar(Fold.Const(Ty.U64, level)),
+            HelperArg.Scalar(Fold.Const(Ty.U64, optionName)), HelperArg.Stack(slot), HelperArg.Scalar(Fold.Const(Ty.U64, 4)));
         value = new I32(new LoadExpr(Ty.I32, memory, 0, MemorySize.W, "getsockopt value", writable: true));
         return new I32(v.Expr);
     }
@@ -356,12 +386,12 @@ public sealed partial class SockOpsBuilder
     /// <summary><c>bpf_getsockopt</c> into a stack object (strings such as TCP_CONGESTION, TCP_SAVED_SYN bytes).</summary>
     public I32 GetSockOpt<T>(int level, int optionName, StackRef<T> buffer, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
         where T : unmanaged =>
-        Statement(loc => Call(KernelNumbers.GetSockOpt, loc, Ty.I32, PointerKind.None, CtxArg.Instance, new ScalarArg(Fold.Const(Ty.U64, level)),
-            new ScalarArg(Fold.Const(Ty.U64, optionName)), StackObject(buffer, -1, "The buffer", loc), new ScalarArg(Fold.Const(Ty.U64, buffer.Size))), At(file, line, member));
+        Statement(loc => Call(KernelNumbers.GetSockOpt, loc, Ty.I32, PointerKind.None, HelperArg.Ctx, HelperArg.Scalar(Fold.Const(Ty.U64, level)),
+            HelperArg.Scalar(Fold.Const(Ty.U64, optionName)), StackObject(buffer, -1, "The buffer", loc), HelperArg.Scalar(Fold.Const(Ty.U64, buffer.Size))), At(file, line, member));
 
     /// <summary><c>bpf_sock_ops_cb_flags_set(skops, flags)</c>.</summary>
     public I32 SockOpsCbFlagsSet(U32 flags, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
-        Statement(loc => Call(KernelNumbers.SockOpsCbFlagsSet, loc, Ty.I32, PointerKind.None, CtxArg.Instance, new ScalarArg(flags.Expr)), At(file, line, member));
+        Statement(loc => Call(KernelNumbers.SockOpsCbFlagsSet, loc, Ty.I32, PointerKind.None, HelperArg.Ctx, HelperArg.Scalar(flags.Expr)), At(file, line, member));
 
     /// <summary><c>bpf_sock_ops_cb_flags_set</c> with an enum of callback flags.</summary>
     public I32 SockOpsCbFlagsSet<TFlags>(TFlags flags, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
@@ -373,16 +403,16 @@ public sealed partial class SockOpsBuilder
     /// <summary><c>bpf_load_hdr_opt(skops, buf, sizeof buf, flags)</c>: the buffer holds the searched kind (and magic) on input.</summary>
     public I32 LoadHdrOpt<T>(StackRef<T> buffer, U64 flags, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
         where T : unmanaged =>
-        Statement(loc => Call(KernelNumbers.LoadHdrOpt, loc, Ty.I32, PointerKind.None, CtxArg.Instance, StackObject(buffer, -1, "The buffer", loc),
-            new ScalarArg(Fold.Const(Ty.U64, buffer.Size)), new ScalarArg(flags.Expr)), At(file, line, member));
+        Statement(loc => Call(KernelNumbers.LoadHdrOpt, loc, Ty.I32, PointerKind.None, HelperArg.Ctx, StackObject(buffer, -1, "The buffer", loc),
+            HelperArg.Scalar(Fold.Const(Ty.U64, buffer.Size)), HelperArg.Scalar(flags.Expr)), At(file, line, member));
 
     /// <summary><c>bpf_store_hdr_opt(skops, option, sizeof option, flags)</c> (in WRITE_HDR_OPT_CB).</summary>
     public I32 StoreHdrOpt<T>(StackRef<T> option, U64 flags, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
         where T : unmanaged =>
         Statement(loc =>
         {
-            var v = Call(KernelNumbers.StoreHdrOpt, loc, Ty.I32, PointerKind.None, CtxArg.Instance, StackObject(option, -1, "The option", loc),
-                new ScalarArg(Fold.Const(Ty.U64, option.Size)), new ScalarArg(flags.Expr));
+            var v = Call(KernelNumbers.StoreHdrOpt, loc, Ty.I32, PointerKind.None, HelperArg.Ctx, StackObject(option, -1, "The option", loc),
+                HelperArg.Scalar(Fold.Const(Ty.U64, option.Size)), HelperArg.Scalar(flags.Expr));
             // The kernel counts store_hdr_opt among the helpers that change packet data: every packet pointer dies.
             if (_packetScopes.Count > 0) (_path.InvalidPackets ??= []).UnionWith(_packetScopes);
             return v;
@@ -390,15 +420,15 @@ public sealed partial class SockOpsBuilder
 
     /// <summary><c>bpf_reserve_hdr_opt(skops, length, flags)</c> (in HDR_OPT_LEN_CB).</summary>
     public I32 ReserveHdrOpt(U32 length, U64 flags, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
-        Statement(loc => Call(KernelNumbers.ReserveHdrOpt, loc, Ty.I32, PointerKind.None, CtxArg.Instance, new ScalarArg(Fold.Convert(length.Expr, Ty.U64)), new ScalarArg(flags.Expr)), At(file, line, member));
+        Statement(loc => Call(KernelNumbers.ReserveHdrOpt, loc, Ty.I32, PointerKind.None, HelperArg.Ctx, HelperArg.Scalar(Fold.Convert(length.Expr, Ty.U64)), HelperArg.Scalar(flags.Expr)), At(file, line, member));
 
     // ---------------------------------------------------------------- output
 
     /// <summary><c>bpf_ringbuf_output(map, data, sizeof data, flags)</c>.</summary>
     public I32 RingBufOutput<T>(Map<NoData, NoData> map, StackRef<T> data, U64 flags, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
         where T : unmanaged =>
-        Statement(loc => Call(KernelNumbers.RingBufOutput, loc, Ty.I32, PointerKind.None, new MapArg(Use(map, loc, "bpf_ringbuf_output", MapKind.RingBuf)),
-            StackObject(data, -1, "The data", loc), new ScalarArg(Fold.Const(Ty.U64, data.Size)), new ScalarArg(flags.Expr)), At(file, line, member));
+        Statement(loc => Call(KernelNumbers.RingBufOutput, loc, Ty.I32, PointerKind.None, HelperArg.MapOf(Use(map, loc, "bpf_ringbuf_output", MapKind.RingBuf)),
+            StackObject(data, -1, "The data", loc), HelperArg.Scalar(Fold.Const(Ty.U64, data.Size)), HelperArg.Scalar(flags.Expr)), At(file, line, member));
 
     /// <summary>
     /// <c>bpf_ringbuf_reserve(map, sizeof(T), 0)</c>: inside <c>IfNotNull</c> the record must be submitted or
@@ -410,8 +440,8 @@ public sealed partial class SockOpsBuilder
         var loc = At(file, line, member);
         BeginStatement(loc);
         int size = Unsafe.SizeOf<T>();
-        var v = Call(KernelNumbers.RingBufReserve, loc, Ty.U64, PointerKind.RingBufRecord, new MapArg(Use(map, loc, "bpf_ringbuf_reserve", MapKind.RingBuf)),
-            new ScalarArg(Fold.Const(Ty.U64, size)), new ScalarArg(Fold.Const(Ty.U64, 0)));
+        var v = Call(KernelNumbers.RingBufReserve, loc, Ty.U64, PointerKind.RingBufRecord, HelperArg.MapOf(Use(map, loc, "bpf_ringbuf_reserve", MapKind.RingBuf)),
+            HelperArg.Scalar(Fold.Const(Ty.U64, size)), HelperArg.Scalar(Fold.Const(Ty.U64, 0)));
         bool used = false;
         return new MaybeNull<RingBufRecord<T>>(
             (_, l) => used ? throw new EmitException(EmitRule.NullCheck, l, "A ring buffer reservation can be null-checked only once.") : (used = true, v).v,
@@ -433,28 +463,33 @@ public sealed partial class SockOpsBuilder
         BeginStatement(loc);
         int index = _path.OpenReferences?.FindIndex(r => r.Reservation == record.Memory.Pointer) ?? -1;
         if (index < 0) throw new EmitException(EmitRule.ReferenceLeak, loc, "This ring buffer record was already submitted or discarded on this path.");
-        Call(helper, loc, Ty.U64, PointerKind.None, new PointerArg(record.Memory), new ScalarArg(Fold.Const(Ty.U64, (long)flags)));
+        Call(helper, loc, Ty.U64, PointerKind.None, HelperArg.Pointer(record.Memory), HelperArg.Scalar(Fold.Const(Ty.U64, (long)flags)));
         _path.OpenReferences!.RemoveAt(index);
     }
 
     /// <summary><c>bpf_perf_event_output(skops, map, flags, data, sizeof data)</c> (GPL-only).</summary>
     public I32 PerfEventOutput<T>(Map<int, int> map, StackRef<T> data, ulong flags = 0xffffffff, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
         where T : unmanaged =>
-        Statement(loc => Call(KernelNumbers.PerfEventOutput, loc, Ty.I32, PointerKind.None, CtxArg.Instance, new MapArg(Use(map, loc, "bpf_perf_event_output", MapKind.PerfEventArray)),
-            new ScalarArg(Fold.Const(Ty.U64, (long)flags)), StackObject(data, -1, "The data", loc), new ScalarArg(Fold.Const(Ty.U64, data.Size))), At(file, line, member));
+        Statement(loc => Call(KernelNumbers.PerfEventOutput, loc, Ty.I32, PointerKind.None, HelperArg.Ctx, HelperArg.MapOf(Use(map, loc, "bpf_perf_event_output", MapKind.PerfEventArray)),
+            HelperArg.Scalar(Fold.Const(Ty.U64, (long)flags)), StackObject(data, -1, "The data", loc), HelperArg.Scalar(Fold.Const(Ty.U64, data.Size))), At(file, line, member));
 
     /// <summary><c>bpf_trace_printk(fmt, sizeof fmt, args…)</c> (<c>bpf_printk</c>; GPL-only, needs CAP_PERFMON). At most 3 arguments.</summary>
     public I32 TracePrintk(string format, PrintArg[] args, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
     {
+        ArgumentNullException.ThrowIfNull(args);
+        return TracePrintk(format, args.AsSpan(), At(file, line, member));
+    }
+
+    // The Printk overloads pass their arguments as a span on the stack: no array per call.
+    private I32 TracePrintk(string format, ReadOnlySpan<PrintArg> args, SourceLocation loc)
+    {
         // Statement(…) written out, as in SetSockOpt: no closure per call.
-        var loc = At(file, line, member);
         BeginStatement(loc);
         int mark = StackMark;
-        ArgumentNullException.ThrowIfNull(args);
         if (args.Length > 3) throw new EmitException(EmitRule.HelperArgument, loc, "bpf_trace_printk takes at most 3 arguments.");
         var (offset, length) = ReadOnlyString(format);
-        Span<HelperArg> helperArgs = [new ReadOnlyDataArg(offset), new ScalarArg(Fold.Const(Ty.U64, length)), null!, null!, null!];
-        for (int i = 0; i < args.Length; i++) helperArgs[2 + i] = new ScalarArg(args[i].Value);
+        Span<HelperArg> helperArgs = [HelperArg.ReadOnlyData(offset), HelperArg.Scalar(Fold.Const(Ty.U64, length)), default, default, default];
+        for (int i = 0; i < args.Length; i++) helperArgs[2 + i] = HelperArg.Scalar(args[i].Value);
         var v = Call(KernelNumbers.TracePrintk, loc, Ty.I32, PointerKind.None, helperArgs[..(2 + args.Length)]);
         ReleaseStack(mark);
         return new I32(v.Expr);
@@ -462,22 +497,23 @@ public sealed partial class SockOpsBuilder
 
     /// <summary><c>bpf_printk(fmt)</c>.</summary>
     public I32 Printk(string format, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
-        TracePrintk(format, [], file, line, member);
+        TracePrintk(format, [], At(file, line, member));
 
     /// <summary><c>bpf_printk(fmt, a)</c>.</summary>
     public I32 Printk(string format, PrintArg a, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
-        TracePrintk(format, [a], file, line, member);
+        TracePrintk(format, [a], At(file, line, member));
 
     /// <summary><c>bpf_printk(fmt, a, b, c)</c>.</summary>
     public I32 Printk(string format, PrintArg a, PrintArg b, PrintArg c, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
-        TracePrintk(format, [a, b, c], file, line, member);
+        TracePrintk(format, [a, b, c], At(file, line, member));
 
     /// <summary><c>bpf_printk(fmt, a, b)</c>.</summary>
     public I32 Printk(string format, PrintArg a, PrintArg b, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
-        TracePrintk(format, [a, b], file, line, member);
+        TracePrintk(format, [a, b], At(file, line, member));
 
-    private readonly List<byte> _readOnlyData = [];
-    private readonly Dictionary<string, int> _readOnlyStrings = new(StringComparer.Ordinal);
+    // The read-only data and its strings live in the workspace: no list or dictionary per Build.
+    private List<byte> ReadOnlyData => _workspace.ReadOnlyData;
+    private Dictionary<string, int> ReadOnlyStrings => _workspace.ReadOnlyStrings;
 
     /// <summary>
     /// Places a NUL-terminated string in the program's read-only data (once per distinct string), as clang puts
@@ -487,11 +523,14 @@ public sealed partial class SockOpsBuilder
     private (int Offset, int Length) ReadOnlyString(string text)
     {
         int length = Encoding.UTF8.GetByteCount(text) + 1;
-        if (_readOnlyStrings.TryGetValue(text, out int offset)) return (offset, length);
-        offset = _readOnlyData.Count;
-        _readOnlyData.AddRange(Encoding.UTF8.GetBytes(text));
-        _readOnlyData.Add(0);
-        _readOnlyStrings.Add(text, offset);
+        if (ReadOnlyStrings.TryGetValue(text, out int offset)) return (offset, length);
+        var data = ReadOnlyData;
+        offset = data.Count;
+        CollectionsMarshal.SetCount(data, offset + length);
+        var bytes = CollectionsMarshal.AsSpan(data)[offset..];
+        Encoding.UTF8.GetBytes(text, bytes);
+        bytes[^1] = 0;
+        ReadOnlyStrings.Add(text, offset);
         return (offset, length);
     }
 
@@ -500,10 +539,10 @@ public sealed partial class SockOpsBuilder
     /// BPF_F_RDONLY_PROG, filled with the strings and frozen by the loader (what libbpf does with clang's <c>.rodata</c>).
     /// </summary>
     private MapDeclaration? ReadOnlyDataDeclaration() =>
-        _readOnlyData.Count == 0 ? null
-            : new MapDeclaration(MapDeclaration.ReadOnlyDataName, MapKind.Array, typeof(uint), null, 4, _readOnlyData.Count, 1, MapFlags.ReadOnlyProgram)
+        ReadOnlyData.Count == 0 ? null
+            : new MapDeclaration(MapDeclaration.ReadOnlyDataName, MapKind.Array, typeof(uint), null, 4, ReadOnlyData.Count, 1, MapFlags.ReadOnlyProgram)
             {
-                InitialValue = _readOnlyData.ToArray(),
+                InitialValue = ReadOnlyData.ToArray(),
                 Frozen = true,
             };
 
@@ -538,9 +577,9 @@ public sealed partial class SockOpsBuilder
         {
             if (!KernelNumbers.IsGplCompatible(License))
                 throw new EmitException(EmitRule.HelperNotAllowed, loc, "cannot call kernel function from non-GPL compatible program (kfuncs need a GPL-compatible license).");
-            var kernelContext = Call(0, "bpf_cast_to_kern_ctx", loc, Ty.U64, PointerKind.Context, CtxArg.Instance);
+            var kernelContext = Call(0, "bpf_cast_to_kern_ctx", loc, Ty.U64, PointerKind.Context, HelperArg.Ctx);
             return Call(0, "bpf_sock_ops_enable_tx_tstamp", loc, Ty.I32, PointerKind.None,
-                new ScalarArg(kernelContext.Expr), new ScalarArg(flags.Expr));
+                HelperArg.Scalar(kernelContext.Expr), HelperArg.Scalar(flags.Expr));
         }, At(file, line, member));
 
     // ---------------------------------------------------------------- scalars
@@ -551,11 +590,11 @@ public sealed partial class SockOpsBuilder
 
     /// <summary><c>bpf_get_socket_cookie(skops)</c>.</summary>
     public U64 GetSocketCookie([CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
-        Scalar64(KernelNumbers.GetSocketCookie, At(file, line, member), CtxArg.Instance);
+        Scalar64(KernelNumbers.GetSocketCookie, At(file, line, member), HelperArg.Ctx);
 
     /// <summary><c>bpf_get_netns_cookie(skops)</c>.</summary>
     public U64 GetNetnsCookie([CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
-        Scalar64(KernelNumbers.GetNetnsCookie, At(file, line, member), CtxArg.Instance);
+        Scalar64(KernelNumbers.GetNetnsCookie, At(file, line, member), HelperArg.Ctx);
 
     /// <summary><c>bpf_get_prandom_u32()</c>.</summary>
     public U32 GetPrandomU32([CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")

@@ -125,7 +125,7 @@ public sealed partial class SockOpsBuilder
         int end = NewLabel();
         if (afterThenState.Reachable) EmitJump(end, loc);
         MarkLabel(elseLabel, loc);
-        _path = before.Clone();
+        _path = before; // its last use: no copy needed
         RunBlock(@else);
         MarkLabel(end, loc);
         _path = Merge(afterThenState, _path, loc);
@@ -180,7 +180,7 @@ public sealed partial class SockOpsBuilder
         var loc = At(file, line, member);
         BeginStatement(loc);
         var (reg, _) = Eval(value.Expr, loc);
-        var sw = new OpenSwitch(this, reg, Ty.U32, loc, _blockDepth, _path.Clone());
+        var sw = new OpenSwitch(this, reg, Ty.U32, loc, _blockDepth, _path.Clone()) { Fresh = _path };
         _openSwitch = sw;
         return new SwitchBuilder(sw);
     }
@@ -191,7 +191,7 @@ public sealed partial class SockOpsBuilder
         var loc = At(file, line, member);
         BeginStatement(loc);
         var (reg, _) = Eval(value.Expr, loc);
-        var sw = new OpenSwitch(this, reg, Ty.I32, loc, _blockDepth, _path.Clone());
+        var sw = new OpenSwitch(this, reg, Ty.I32, loc, _blockDepth, _path.Clone()) { Fresh = _path };
         _openSwitch = sw;
         return new SwitchBuilder(sw);
     }
@@ -209,6 +209,13 @@ public sealed partial class SockOpsBuilder
         public List<long> Values { get; } = new(4);
         public List<PathState> Ends { get; } = [];
         public bool Closed { get; set; }
+
+        /// <summary>
+        /// The current path state while it still equals <see cref="Before"/> (nothing ran since the switch opened or
+        /// the last case ended: any statement in between closes the switch), so the next case can start from it
+        /// without another copy.
+        /// </summary>
+        public PathState? Fresh { get; set; }
     }
 
     internal void SwitchCase(OpenSwitch sw, long value, Action body, SourceLocation loc)
@@ -220,13 +227,15 @@ public sealed partial class SockOpsBuilder
         sw.Values.Add(value);
         int next = NewLabel();
         Emit(new IrInst { Kind = IrKind.CondJumpImm, Cond = JumpOperation.Jne, Dst = sw.Register, Imm = unchecked((int)value), Is64 = false, Target = next, Location = loc });
-        _path = sw.Before.Clone();
+        if (!ReferenceEquals(_path, sw.Fresh)) _path = sw.Before.Clone();
+        sw.Fresh = null;
         _openSwitch = null;
         RunBlock(body);
         _openSwitch = sw;
         if (_path.Reachable) { EmitJump(sw.EndLabel, loc); sw.Ends.Add(_path); }
         MarkLabel(next, loc);
         _path = sw.Before.Clone();
+        sw.Fresh = _path;
     }
 
     internal void SwitchDefault(OpenSwitch sw, Action? body, SourceLocation loc)
@@ -235,7 +244,9 @@ public sealed partial class SockOpsBuilder
             throw new EmitException(EmitRule.Usage, loc, "This switch is already closed.");
         _openSwitch = null;
         sw.Closed = true;
-        _path = sw.Before.Clone();
+        // The switch's last use of Before: it can become the path itself.
+        if (!ReferenceEquals(_path, sw.Fresh)) _path = sw.Before;
+        sw.Fresh = null;
         if (body is not null) RunBlock(body);
         MarkLabel(sw.EndLabel, loc);
         var merged = _path;
