@@ -62,6 +62,7 @@ internal sealed class BuildWorkspace
     public readonly List<SourceLocation> Locations = new(256);
     public readonly Dictionary<SourceLocation, int> DistinctLocations = new(64);
     public readonly List<(int BuilderIndex, string Name)> Kfuncs = new(4);
+    public int[] SourceIndexes = [];
     public Label[] AssemblerLabels = [];
     public bool[] AssemblerLabelCreated = [];
     public readonly InstructionBuilder Assembler = new(256);

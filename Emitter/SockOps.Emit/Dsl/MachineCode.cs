@@ -453,17 +453,18 @@ internal static class MachineCode
         // Long-jump rewrites insert instructions after the jump they extend: they share its location.
         var distinct = workspace.DistinctLocations;
         distinct.Clear();
-        var indexes = new int[encoded.InstructionSpan.Length];
-        Array.Fill(indexes, -1);
-        int IndexOf(SourceLocation location)
+        // The indexes are built in a reused buffer; the source map copies them at their final width.
+        var indexes = BuildWorkspace.Sized(ref workspace.SourceIndexes, encoded.InstructionSpan.Length).AsSpan(0, encoded.InstructionSpan.Length);
+        indexes.Fill(-1);
+        static int IndexOf(Dictionary<SourceLocation, int> distinct, SourceLocation location)
         {
             if (!distinct.TryGetValue(location, out int index)) distinct.Add(location, index = distinct.Count);
             return index;
         }
         // An instruction without a location (none, or inserted) takes the one before it.
         for (int i = 0; i < locations.Count; i++)
-            if (locations[i] != default) indexes[encoded.GetInstructionIndex(i)] = IndexOf(locations[i]);
-        for (int i = 0; i < indexes.Length; i++) if (indexes[i] < 0) indexes[i] = i == 0 ? IndexOf(default) : indexes[i - 1];
+            if (locations[i] != default) indexes[encoded.GetInstructionIndex(i)] = IndexOf(distinct, locations[i]);
+        for (int i = 0; i < indexes.Length; i++) if (indexes[i] < 0) indexes[i] = i == 0 ? IndexOf(distinct, default) : indexes[i - 1];
         var table = new SourceLocation[distinct.Count];
         foreach (var (location, index) in distinct) table[index] = location;
         var mapped = new CompactSourceMap(table, indexes);

@@ -88,18 +88,34 @@ public sealed class ProgramImage
 }
 
 /// <summary>
-/// A source map stored as the distinct locations plus one index per instruction (4 bytes instead of a 24-byte
-/// location: consecutive instructions mostly come from the same C# call).
+/// A source map stored as the distinct locations plus one index per instruction (consecutive instructions mostly
+/// come from the same C# call): one byte per instruction while there are at most 256 distinct locations, else four.
 /// </summary>
-internal sealed class CompactSourceMap(SourceLocation[] distinct, int[] indexes) : IReadOnlyList<SourceLocation>
+internal sealed class CompactSourceMap : IReadOnlyList<SourceLocation>
 {
-    public SourceLocation this[int index] => distinct[indexes[index]];
+    private readonly SourceLocation[] _distinct;
+    private readonly byte[]? _smallIndexes;
+    private readonly int[]? _indexes;
 
-    public int Count => indexes.Length;
+    /// <summary>Copies <paramref name="indexes"/> (which may be a longer, reused buffer) into an array of the right size and width.</summary>
+    public CompactSourceMap(SourceLocation[] distinct, ReadOnlySpan<int> indexes)
+    {
+        _distinct = distinct;
+        if (distinct.Length <= 256)
+        {
+            _smallIndexes = new byte[indexes.Length];
+            for (int i = 0; i < indexes.Length; i++) _smallIndexes[i] = (byte)indexes[i];
+        }
+        else _indexes = indexes.ToArray();
+    }
+
+    public SourceLocation this[int index] => _distinct[_smallIndexes is { } small ? small[index] : _indexes![index]];
+
+    public int Count => _smallIndexes?.Length ?? _indexes!.Length;
 
     public IEnumerator<SourceLocation> GetEnumerator()
     {
-        foreach (int i in indexes) yield return distinct[i];
+        for (int i = 0; i < Count; i++) yield return this[i];
     }
 
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();

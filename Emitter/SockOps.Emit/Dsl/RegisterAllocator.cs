@@ -19,9 +19,9 @@ internal static class RegisterAllocator
     /// <param name="code">The code; spill loads and stores are inserted into it.</param>
     /// <param name="registerCount">Number of register numbers in use (max id + 1); grows with spills.</param>
     /// <param name="labelCount">Label ids are below this.</param>
-    /// <param name="allocateSpillSlot">Returns a fresh 8-byte stack slot offset (negative, from r10).</param>
+    /// <param name="spillSlots">Gives each spilled register a fresh, permanent 8-byte stack slot (a builder, not a delegate: no closure per Build).</param>
     /// <param name="workspace">Reused buffers; the returned colours live in it until the next Build.</param>
-    public static int[] Allocate(List<IrInst> code, ref int registerCount, int labelCount, Func<SourceLocation, short> allocateSpillSlot, BuildWorkspace workspace)
+    public static int[] Allocate(List<IrInst> code, ref int registerCount, int labelCount, SockOpsBuilder spillSlots, BuildWorkspace workspace)
     {
         var liveOut = RemoveDeadCode(code, registerCount, labelCount, workspace);
         for (int attempt = 0; ; attempt++)
@@ -30,7 +30,7 @@ internal static class RegisterAllocator
             var (colors, spill) = TryColor(code, registerCount, liveOut ?? Liveness(code, registerCount, labelCount, workspace), workspace);
             liveOut = null;
             if (spill < 0) return colors;
-            SpillRegister(code, spill, ref registerCount, allocateSpillSlot, workspace);
+            SpillRegister(code, spill, ref registerCount, spillSlots, workspace);
         }
     }
 
@@ -251,7 +251,7 @@ internal static class RegisterAllocator
 
     private static void Or(Span<ulong> into, ReadOnlySpan<ulong> from) { for (int i = 0; i < into.Length; i++) into[i] |= from[i]; }
 
-    private static void SpillRegister(List<IrInst> code, int v, ref int registerCount, Func<SourceLocation, short> allocateSpillSlot, BuildWorkspace workspace)
+    private static void SpillRegister(List<IrInst> code, int v, ref int registerCount, SockOpsBuilder spillSlots, BuildWorkspace workspace)
     {
         short slot = 0;
         bool allocated = false;
@@ -264,7 +264,7 @@ internal static class RegisterAllocator
             insn.Defs(defs);
             bool used = uses.Contains(v), defined = defs.Contains(v);
             if (!used && !defined) continue;
-            if (!allocated) { slot = allocateSpillSlot(insn.Location); allocated = true; }
+            if (!allocated) { slot = spillSlots.AllocateStack(8, 8, insn.Location, permanent: true); allocated = true; }
             int temp = registerCount++;
             if (insn.Dst == v) insn.Dst = temp;
             if (insn.Src == v) insn.Src = temp;

@@ -124,8 +124,9 @@ public sealed partial class SockOpsBuilder
             _word0 = a._word0 & b._word0;
             _word1 = a._word1 & b._word1;
             int more = Math.Min(a._more.Length, b._more.Length);
-            _more = more == 0 ? [] : new ulong[more];
-            for (int i = 0; i < more; i++) _more[i] = a._more[i] & b._more[i];
+            var result = more == 0 ? [] : new ulong[more];
+            for (int i = 0; i < more; i++) result[i] = a._more[i] & b._more[i];
+            _more = result;
         }
     }
 
@@ -134,14 +135,15 @@ public sealed partial class SockOpsBuilder
 
     internal static SockOpsBuilder? Active => s_current;
 
-    internal static IDisposable Activate(SockOpsBuilder builder)
+    internal static Restore Activate(SockOpsBuilder builder)
     {
         var previous = s_current;
         s_current = builder;
         return new Restore(previous);
     }
 
-    private sealed class Restore(SockOpsBuilder? previous) : IDisposable
+    /// <summary>Puts the previous current builder back (a struct: <c>using</c> on it allocates nothing).</summary>
+    internal readonly struct Restore(SockOpsBuilder? previous) : IDisposable
     {
         public void Dispose() => s_current = previous;
     }
@@ -205,7 +207,8 @@ public sealed partial class SockOpsBuilder
     {
         if (!a.Reachable) return b;
         if (!b.Reachable) return a;
-        var merged = new PathState { Reachable = true };
+        // Both inputs are the branches' own states, dead after the merge: the result is written into a.
+        var merged = a;
         merged.IntersectAssigned(a, b);
         var aRefs = a.OpenReferences;
         var bRefs = b.OpenReferences;
@@ -218,12 +221,12 @@ public sealed partial class SockOpsBuilder
                 if (!InBoth(r.Reservation))
                     throw new EmitException(EmitRule.ReferenceLeak, loc,
                         $"The ring buffer reservation made at {r.Where} is submitted or discarded on one path but not on the other.");
-            merged.OpenReferences = [.. aRefs];
+            merged.OpenReferences = aRefs;
         }
-        if (a.InvalidPackets is { Count: > 0 } || b.InvalidPackets is { Count: > 0 })
+        if (b.InvalidPackets is { Count: > 0 })
         {
-            merged.InvalidPackets = [.. a.InvalidPackets ?? []];
-            if (b.InvalidPackets is not null) merged.InvalidPackets.UnionWith(b.InvalidPackets);
+            merged.InvalidPackets ??= [];
+            merged.InvalidPackets.UnionWith(b.InvalidPackets);
         }
         return merged;
     }

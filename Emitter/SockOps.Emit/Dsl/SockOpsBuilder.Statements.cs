@@ -370,7 +370,7 @@ public sealed partial class SockOpsBuilder
             code.Add(new IrInst { Kind = IrKind.Exit, Location = at });
         }
         int registers = _nextRegister;
-        var colors = RegisterAllocator.Allocate(code, ref registers, _nextLabel, loc => AllocateStack(8, 8, loc, permanent: true), _workspace);
+        var colors = RegisterAllocator.Allocate(code, ref registers, _nextLabel, this, _workspace);
         var machine = MachineCode.Lower(code, colors, _workspace);
         int nextLabel = _nextLabel;
         MachineCode.Optimize(machine, ref nextLabel, _workspace);
