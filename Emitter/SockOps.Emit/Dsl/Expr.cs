@@ -34,10 +34,10 @@ internal sealed class ConstExpr(Ty type, long value) : Expr(type)
 }
 
 /// <summary>A local variable or a compiler temporary (e.g. a helper's result).</summary>
-internal sealed class Variable(int register, Ty type, string name, bool isLocal)
+/// <summary>A virtual register with a name; it is its own expression node (reading it is the same tree every time).</summary>
+internal sealed class Variable(int register, Ty type, string name, bool isLocal) : Expr(type)
 {
     public int Register { get; } = register;
-    public Ty Type { get; } = type;
     public string Name { get; } = name;
     public bool IsLocal { get; } = isLocal;
     /// <summary>The upper 32 bits may be garbage (a helper's 64-bit return used as a 32-bit value).</summary>
@@ -48,13 +48,8 @@ internal sealed class Variable(int register, Ty type, string name, bool isLocal)
     /// <summary>The builder whose register this is (values cannot cross programs).</summary>
     public object? Owner { get; init; }
 
-    /// <summary>The variable as an expression (one node per variable: reading it twice is the same tree).</summary>
-    public VarExpr Expr => field ??= new VarExpr(this);
-}
-
-internal sealed class VarExpr(Variable variable) : Expr(variable.Type)
-{
-    public Variable Variable { get; } = variable;
+    /// <summary>The variable as an expression: itself (no separate node to allocate).</summary>
+    public Variable Expr => this;
 }
 
 /// <summary>What a memory access goes through.</summary>

@@ -19,9 +19,9 @@ public sealed partial class SockOpsBuilder
                 EmitMoveImm(t, c.Value, c.Type.Is64(), loc);
                 return (t, false);
             }
-            case VarExpr v:
-                CheckReadable(v.Variable, loc);
-                return (v.Variable.Register, v.Variable.DirtyUpper);
+            case Variable v:
+                CheckReadable(v, loc);
+                return (v.Register, v.DirtyUpper);
             case LoadExpr l:
             {
                 var (baseReg, offset) = Address(l, loc);
@@ -118,7 +118,7 @@ public sealed partial class SockOpsBuilder
 
     private static bool ReadsRegister(Expr e, int reg) => e switch
     {
-        VarExpr v => v.Variable.Register == reg,
+        Variable v => v.Register == reg,
         BinExpr b => ReadsRegister(b.Left, reg) || ReadsRegister(b.Right, reg),
         UnExpr u => ReadsRegister(u.Operand, reg),
         ConvExpr c => ReadsRegister(c.Operand, reg),
@@ -322,10 +322,10 @@ public sealed partial class SockOpsBuilder
         BeginStatement(loc);
         switch (target)
         {
-            case VarExpr { Variable.IsLocal: true } v:
-                CheckOwner(v.Variable, loc);
-                EvalInto(v.Variable.Register, Fold.Convert(value, v.Type), loc);
-                _path.Assign(v.Variable);
+            case Variable { IsLocal: true } v:
+                CheckOwner(v, loc);
+                EvalInto(v.Register, Fold.Convert(value, v.Type), loc);
+                _path.Assign(v);
                 return;
             case LoadExpr l:
                 if (!l.Writable)

@@ -53,7 +53,7 @@ public sealed partial class SockOpsBuilder
     public U64 LocalU64(string name, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
         new(DeclareLocal(name, Ty.U64, null, At(file, line, member)));
 
-    private VarExpr DeclareLocal(string name, Ty type, Expr? initial, SourceLocation loc)
+    private Variable DeclareLocal(string name, Ty type, Expr? initial, SourceLocation loc)
     {
         BeginStatement(loc);
         var v = new Variable(NewRegister(), type, name, isLocal: true) { Owner = this };
