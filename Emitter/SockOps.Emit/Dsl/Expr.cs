@@ -73,9 +73,11 @@ internal sealed class LoadExpr(Ty type, MemoryBase memory, int offset, MemorySiz
     public int Offset { get; } = offset;
     public MemorySize Size { get; } = size;
     /// <summary>The field's name for messages, built only when one is needed (no string per ctx access).</summary>
-    public string Field => FieldPrefix is null ? fieldName
-        : FieldIndex < 0 ? FieldPrefix + fieldName
-        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{FieldPrefix}{fieldName}[{FieldIndex}]");
+    public string Field => FieldPrefix is null ? FieldName
+        : FieldIndex < 0 ? FieldPrefix + FieldName
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{FieldPrefix}{FieldName}[{FieldIndex}]");
+    /// <summary>The field's own name (without prefix or index).</summary>
+    public string FieldName { get; } = fieldName;
     /// <summary>Put before the name in <see cref="Field"/> (e.g. <c>bpf_sock_ops.</c>); null: none.</summary>
     public string? FieldPrefix { get; init; }
     /// <summary>The array element the field is, or −1 when it is not an array element.</summary>

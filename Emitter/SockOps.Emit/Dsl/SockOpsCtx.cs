@@ -24,8 +24,18 @@ public sealed class SockOpsCtx
 
     private const string FieldPrefix = "bpf_sock_ops.";
 
-    internal static U32 F(int offset, string name, bool writable = false, int index = -1) =>
-        new(new LoadExpr(Ty.U32, ContextMemory, offset, MemorySize.W, name, writable) { FieldPrefix = FieldPrefix, FieldIndex = index });
+    // A ctx field read is an immutable node that depends only on the field: one node per 4-byte field, shared by
+    // every read and every program (two threads creating the same node at once is harmless).
+    private static readonly LoadExpr?[] s_fieldReads = new LoadExpr?[KernelNumbers.CtxSize / 4];
+
+    internal static U32 F(int offset, string name, bool writable = false, int index = -1)
+    {
+        ref var cached = ref s_fieldReads[offset / 4];
+        var read = cached;
+        if (read is null || read.Offset != offset || !ReferenceEquals(read.FieldName, name) || read.FieldIndex != index || read.Writable != writable)
+            cached = read = new LoadExpr(Ty.U32, ContextMemory, offset, MemorySize.W, name, writable) { FieldPrefix = FieldPrefix, FieldIndex = index };
+        return new(read);
+    }
 
     private static U64 F64(int offset, string name) =>
         new(new LoadExpr(Ty.U64, ContextMemory, offset, MemorySize.DW, name, writable: false) { FieldPrefix = FieldPrefix });
