@@ -144,7 +144,16 @@ internal static class Fold
 {
     public static Expr Const(Ty t, long v)
     {
-        if (v is < SmallMin or > SmallMax) return new ConstExpr(t, v);
+        if (v is < SmallMin or > SmallMax)
+        {
+            // Larger constants (ports, masks, buffer sizes) recur from Build to Build too: a small direct-mapped
+            // cache of immutable nodes, where a miss simply replaces the entry.
+            long normalized = TyInfo.Normalize(t, v);
+            ref var slot = ref s_large[(int)((unchecked((ulong)normalized ^ (ulong)t) * 0x9E3779B97F4A7C15UL) >> 56)];
+            var node = slot;
+            if (node is null || node.Type != t || node.Value != normalized) slot = node = new ConstExpr(t, v);
+            return node;
+        }
         // Small constants (helper sizes, levels, flags, 0/1/-1) recur in every program: one node each. Nodes
         // are immutable, so two threads creating the same one at once is harmless.
         ref var cached = ref s_small[(int)t * (SmallMax - SmallMin + 1) + (int)(v - SmallMin)];
@@ -153,6 +162,7 @@ internal static class Fold
 
     private const int SmallMin = -1, SmallMax = 255;
     private static readonly ConstExpr?[] s_small = new ConstExpr?[4 * (SmallMax - SmallMin + 1)];
+    private static readonly ConstExpr?[] s_large = new ConstExpr?[256];
 
     public static bool IsConst(Expr e, out long value)
     {
