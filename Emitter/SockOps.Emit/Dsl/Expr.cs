@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SockOps.Emit.Assembler;
 
 namespace SockOps.Emit;
@@ -26,6 +27,12 @@ internal static class TyInfo
 internal abstract class Expr(Ty type)
 {
     public Ty Type { get; } = type;
+
+    /// <summary>
+    /// The node and all below it depend on no Build (constants, ctx field reads): it may sit in a static cache and
+    /// be shared by every program (nodes are immutable).
+    /// </summary>
+    public bool Shared { get; init; }
 }
 
 internal sealed class ConstExpr(Ty type, long value) : Expr(type)
@@ -113,7 +120,11 @@ internal sealed class CondValueExpr(Ty type, Cond condition) : Expr(type)
     public Cond Condition { get; } = condition;
 }
 
-internal abstract class Cond;
+internal abstract class Cond
+{
+    /// <summary>As <see cref="Expr.Shared"/>: the condition depends on no Build and may be shared.</summary>
+    public bool Shared { get; init; }
+}
 internal sealed class CmpCond(CmpOp op, Expr left, Expr right) : Cond
 {
     public CmpOp Op { get; } = op;
@@ -151,18 +162,30 @@ internal static class Fold
             long normalized = TyInfo.Normalize(t, v);
             ref var slot = ref s_large[(int)((unchecked((ulong)normalized ^ (ulong)t) * 0x9E3779B97F4A7C15UL) >> 56)];
             var node = slot;
-            if (node is null || node.Type != t || node.Value != normalized) slot = node = new ConstExpr(t, v);
+            if (node is null || node.Type != t || node.Value != normalized) slot = node = new ConstExpr(t, v) { Shared = true };
             return node;
         }
         // Small constants (helper sizes, levels, flags, 0/1/-1) recur in every program: one node each. Nodes
         // are immutable, so two threads creating the same one at once is harmless.
         ref var cached = ref s_small[(int)t * (SmallMax - SmallMin + 1) + (int)(v - SmallMin)];
-        return cached ??= new ConstExpr(t, v);
+        return cached ??= new ConstExpr(t, v) { Shared = true };
     }
 
     private const int SmallMin = -1, SmallMax = 255;
     private static readonly ConstExpr?[] s_small = new ConstExpr?[4 * (SmallMax - SmallMin + 1)];
     private static readonly ConstExpr?[] s_large = new ConstExpr?[256];
+
+    // Nodes over shared operands (e.g. ctx.LocalPort != 55601, Ntohl(ctx.LocalIp6[1]) & 0xfff00000) recur from
+    // Build to Build: direct-mapped caches by operator and operand identity, a miss replaces the entry. Only shared
+    // operands are cached, so no cache entry keeps a Build's variables alive.
+    private static readonly UnExpr?[] s_unary = new UnExpr?[64];
+    private static readonly BinExpr?[] s_binary = new BinExpr?[256];
+    private static readonly CmpCond?[] s_compare = new CmpCond?[256];
+    private static readonly ConvExpr?[] s_convert = new ConvExpr?[64];
+    private static readonly AndCond?[] s_and = new AndCond?[64];
+
+    private static int Slot(int length, object a, object? b, int op) =>
+        unchecked((int)((uint)((RuntimeHelpers.GetHashCode(a) * 31 + (b is null ? 0 : RuntimeHelpers.GetHashCode(b))) * 31 + op) * 0x9E3779B1u >> 24) & (length - 1));
 
     public static bool IsConst(Expr e, out long value)
     {
@@ -192,7 +215,11 @@ internal static class Fold
             };
         }
         if (op is UnOp.Swap16 or UnOp.Swap32 or UnOp.Swap64 && x is UnExpr { } inner && inner.Op == op) return inner.Operand;
-        return new UnExpr(x.Type, op, x);
+        if (!x.Shared) return new UnExpr(x.Type, op, x);
+        ref var slot = ref s_unary[Slot(s_unary.Length, x, null, (int)op)];
+        var node = slot;
+        if (node is null || node.Op != op || !ReferenceEquals(node.Operand, x)) slot = node = new UnExpr(x.Type, op, x) { Shared = true };
+        return node;
     }
 
     /// <summary>A swap over the whole width of its type is a bijection (so it can move to the other operand).</summary>
@@ -226,7 +253,12 @@ internal static class Fold
             && l is UnExpr { Op: UnOp.Swap16 or UnOp.Swap32 or UnOp.Swap64 } sl && r is UnExpr sr && sr.Op == sl.Op
             && (op == BinOp.And || IsFullWidth(sl)))
             return Unary(sl.Op, Binary(op, sl.Operand, sr.Operand));
-        return new BinExpr(t, op, l, r);
+        if (!l.Shared || !r.Shared) return new BinExpr(t, op, l, r);
+        ref var slot = ref s_binary[Slot(s_binary.Length, l, r, (int)op * 4 + (int)t)];
+        var node = slot;
+        if (node is null || node.Type != t || node.Op != op || !ReferenceEquals(node.Left, l) || !ReferenceEquals(node.Right, r))
+            slot = node = new BinExpr(t, op, l, r) { Shared = true };
+        return node;
     }
 
     public static long Evaluate(BinOp op, Ty t, long a, long b)
@@ -274,7 +306,12 @@ internal static class Fold
             if (IsConst(r, out long c)) return Compare(op, sl.Operand, Const(r.Type, Swap(sl.Op, c)));
             if (r is UnExpr sr && sr.Op == sl.Op) return Compare(op, sl.Operand, sr.Operand);
         }
-        return new CmpCond(op, l, r);
+        if (!l.Shared || !r.Shared) return new CmpCond(op, l, r);
+        ref var slot = ref s_compare[Slot(s_compare.Length, l, r, (int)op)];
+        var node = slot;
+        if (node is null || node.Op != op || !ReferenceEquals(node.Left, l) || !ReferenceEquals(node.Right, r))
+            slot = node = new CmpCond(op, l, r) { Shared = true };
+        return node;
     }
 
     public static Cond And(Cond a, Cond b) => (a, b) switch
@@ -282,8 +319,17 @@ internal static class Fold
         (ConstCond { Value: false }, _) or (_, ConstCond { Value: false }) => new ConstCond(false),
         (ConstCond { Value: true }, _) => b,
         (_, ConstCond { Value: true }) => a,
-        _ => new AndCond(a, b),
+        _ => SharedAnd(a, b),
     };
+
+    private static AndCond SharedAnd(Cond a, Cond b)
+    {
+        if (!a.Shared || !b.Shared) return new AndCond(a, b);
+        ref var slot = ref s_and[Slot(s_and.Length, a, b, 0)];
+        var node = slot;
+        if (node is null || !ReferenceEquals(node.Left, a) || !ReferenceEquals(node.Right, b)) slot = node = new AndCond(a, b) { Shared = true };
+        return node;
+    }
 
     public static Cond Or(Cond a, Cond b) => (a, b) switch
     {
@@ -309,7 +355,11 @@ internal static class Fold
     {
         if (x.Type == to) return x;
         if (IsConst(x, out long v)) return Const(to, v);
-        return new ConvExpr(to, x);
+        if (!x.Shared) return new ConvExpr(to, x);
+        ref var slot = ref s_convert[Slot(s_convert.Length, x, null, (int)to)];
+        var node = slot;
+        if (node is null || node.Type != to || !ReferenceEquals(node.Operand, x)) slot = node = new ConvExpr(to, x) { Shared = true };
+        return node;
     }
 
     /// <summary>The value range [min, max] (as signed 64-bit) an expression provably lies in, if known.</summary>

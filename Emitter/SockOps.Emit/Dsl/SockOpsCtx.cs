@@ -33,7 +33,7 @@ public sealed class SockOpsCtx
         ref var cached = ref s_fieldReads[offset / 4];
         var read = cached;
         if (read is null || read.Offset != offset || !ReferenceEquals(read.FieldName, name) || read.FieldIndex != index || read.Writable != writable)
-            cached = read = new LoadExpr(Ty.U32, ContextMemory, offset, MemorySize.W, name, writable) { FieldPrefix = FieldPrefix, FieldIndex = index };
+            cached = read = new LoadExpr(Ty.U32, ContextMemory, offset, MemorySize.W, name, writable) { FieldPrefix = FieldPrefix, FieldIndex = index, Shared = true };
         return new(read);
     }
 
