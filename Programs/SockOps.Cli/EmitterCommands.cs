@@ -50,7 +50,7 @@ internal static partial class Commands
                 f.Size.ToString(CultureInfo.InvariantCulture),
                 f.IsWritable ? "rw" : "r",
                 f.ByteOrder == FieldByteOrder.Host ? "host" : "network",
-                f.MinimumKernel.ToString(2),
+                f.MinimumKernel.ToString(),
             }).ToList();
             if (parse.GetValue(format) == "tsv")
             {

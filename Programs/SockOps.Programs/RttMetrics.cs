@@ -82,9 +82,10 @@ public static class RttMetrics
                 oldState.Set(ctx.Args[0]);
                 state.Set(ctx.Args[1]);
             });
-            // RTT_CB passes the updated srtt in args[1]; ctx.srtt_us still holds the previous value (0 on the first sample).
+            // In RTT_CB, srtt_us still holds the previous value (0 on the first sample): the builder reads the new one
+            // where the target kernel passes it (args[1]) and falls back to srtt_us / rtt_min on older kernels.
             var srtt = b.Local("srtt", ctx.SrttUs);
-            b.If(op == SockOp.RttCb, () => srtt.Set(ctx.Args[1]));
+            b.If(op == SockOp.RttCb, () => srtt.Set(b.RttCallbackSrttUs()));
             var cookie = b.Local("cookie", b.GetSocketCookie());
             b.IfNotNull(b.RingBufReserve<RttMetricsEvent>(events), e =>
             {

@@ -62,6 +62,7 @@ internal sealed class BuildWorkspace
     public readonly List<SourceLocation> Locations = new(256);
     public readonly Dictionary<SourceLocation, int> DistinctLocations = new(64);
     public readonly List<(int BuilderIndex, string Name)> Kfuncs = new(4);
+    public readonly List<KernelFeature> RequiredFeatures = new(16);
     public int[] SourceIndexes = [];
     public Label[] AssemblerLabels = [];
     public bool[] AssemblerLabelCreated = [];
@@ -93,6 +94,7 @@ internal sealed class BuildWorkspace
         workspace.Locations.Clear();
         workspace.DistinctLocations.Clear();
         workspace.Kfuncs.Clear();
+        workspace.RequiredFeatures.Clear();
         workspace.Assembler.Clear();
         workspace._machineUsed = 0;
         s_cached = workspace;

@@ -48,6 +48,8 @@ public enum EmitRule
     Operand,
     /// <summary>A misuse of the DSL itself (e.g. a builder used after <c>Build</c> returned).</summary>
     Usage,
+    /// <summary>A feature newer than the kernel the program targets (<see cref="KernelFeature"/>).</summary>
+    TargetKernel,
 }
 
 /// <summary>

@@ -10,8 +10,14 @@ namespace SockOps.Emit;
 public sealed class ProgramImage
 {
     internal ProgramImage(string name, Instruction[] instructions, MapReference[] mapReferences, MapDeclaration[] maps,
-        string license, IReadOnlyList<SourceLocation> sourceMap, int stackSize, KfuncReference[] kfuncReferences)
+        string license, IReadOnlyList<SourceLocation> sourceMap, int stackSize, KfuncReference[] kfuncReferences,
+        KernelVersion target, KernelFeature[] requiredFeatures)
     {
+        Target = target;
+        RequiredFeatures = requiredFeatures;
+        var minimum = KernelTargets.SockOpsProgramType.MinimumKernel;
+        foreach (var feature in requiredFeatures) minimum = KernelVersion.Max(minimum, feature.MinimumKernel);
+        MinimumKernel = minimum;
         KfuncReferences = kfuncReferences;
         Name = name;
         Instructions = instructions;
@@ -27,6 +33,18 @@ public sealed class ProgramImage
 
     /// <summary>The program name.</summary>
     public string Name { get; }
+
+    /// <summary>The kernel the program was built for: it uses nothing newer, and uses that kernel's forms (e.g. no cpu v4 before 6.6).</summary>
+    public KernelVersion Target { get; }
+
+    /// <summary>
+    /// The kernel-dependent features the program uses, each with the first kernel that has it (helpers, ctx fields,
+    /// ops, socket options, kfuncs, map types, instruction forms), distinct, in the order of first use.
+    /// </summary>
+    public IReadOnlyList<KernelFeature> RequiredFeatures { get; }
+
+    /// <summary>The oldest kernel that has every feature in <see cref="RequiredFeatures"/> (at most <see cref="Target"/>).</summary>
+    public KernelVersion MinimumKernel { get; }
 
     /// <summary>The instructions (an ld_imm64 is one entry occupying two slots).</summary>
     public IReadOnlyList<Instruction> Instructions { get; }
@@ -137,18 +155,25 @@ public static class SockOpsProgram
     /// <param name="body">Writes the program.</param>
     /// <param name="license">The license; GPL-only helpers need a GPL-compatible one.</param>
     /// <param name="capabilities">The capabilities the loader will have (helpers such as trace_printk need CAP_PERFMON).</param>
+    /// <param name="target">
+    /// The kernel the program will run on (default <see cref="KernelTargets.Default"/>, 6.1 — never the build machine's
+    /// kernel). Anything newer is refused with its C# line; where an older kernel has an equivalent, it is used.
+    /// </param>
     /// <param name="file">Filled in by the compiler.</param>
     /// <param name="line">Filled in by the compiler.</param>
     /// <param name="member">Filled in by the compiler.</param>
     /// <exception cref="EmitException">The program breaks a verifier rule; the exception names the C# line.</exception>
     public static ProgramImage Build(string name, Action<SockOpsBuilder> body, string license = "GPL",
-        BpfCapabilities capabilities = BpfCapabilities.Root,
+        BpfCapabilities capabilities = BpfCapabilities.Root, KernelVersion? target = null,
         [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
     {
         ArgumentNullException.ThrowIfNull(body);
         ArgumentNullException.ThrowIfNull(license);
         var workspace = BuildWorkspace.Rent();
-        var builder = new SockOpsBuilder(name, license, capabilities, new SourceLocation(file, line, member), workspace);
+        var kernel = target ?? KernelTargets.Default;
+        if (kernel < KernelTargets.Oldest)
+            throw new ArgumentOutOfRangeException(nameof(target), kernel, $"The oldest kernel the model describes is Linux {KernelTargets.Oldest}.");
+        var builder = new SockOpsBuilder(name, license, capabilities, kernel.MajorMinor, new SourceLocation(file, line, member), workspace);
         try
         {
             using (SockOpsBuilder.Activate(builder))

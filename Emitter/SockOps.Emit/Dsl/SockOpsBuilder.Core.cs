@@ -32,8 +32,10 @@ public sealed partial class SockOpsBuilder
     private int _blockDepth;
     private bool _finished;
 
-    internal SockOpsBuilder(string name, string license, BpfCapabilities capabilities, SourceLocation location, BuildWorkspace workspace)
+    internal SockOpsBuilder(string name, string license, BpfCapabilities capabilities, KernelVersion target, SourceLocation location, BuildWorkspace workspace)
     {
+        Target = target;
+        _requiredFeatures = workspace.RequiredFeatures;
         _workspace = workspace;
         _code = workspace.Code;
         _prologue = workspace.Prologue;
@@ -64,6 +66,41 @@ public sealed partial class SockOpsBuilder
 
     /// <summary>The typed <c>struct bpf_sock_ops</c> context.</summary>
     public SockOpsCtx Context { get; }
+
+    /// <summary>The kernel the program is built for (<see cref="SockOpsProgram.Build"/>'s target): programs may branch on it in C#.</summary>
+    public KernelVersion Target { get; }
+
+    private readonly List<KernelFeature> _requiredFeatures;
+
+    /// <summary>Whether the target kernel has <paramref name="feature"/> (nothing is recorded or refused).</summary>
+    public bool TargetHas(KernelFeature feature)
+    {
+        ArgumentNullException.ThrowIfNull(feature);
+        return Target.IsAtLeast(feature.MinimumKernel);
+    }
+
+    private List<SockOp>? _pendingOps;
+
+    /// <summary>An op constant was written (e.g. <c>ctx.Op == SockOp.RttCb</c>); the next statement checks it against the target.</summary>
+    internal void NoteOp(SockOp op)
+    {
+        if (SockOpInfo.Of(op).MinimumKernel.CompareTo(KernelTargets.Oldest) > 0) (_pendingOps ??= []).Add(op);
+    }
+
+    /// <summary>Handling an op the target kernel never calls would be dead code that looks alive: refused.</summary>
+    internal void RequireOp(SockOp op, SourceLocation loc)
+    {
+        if ((uint)op < (uint)SockOpInfo.All.Count) RequireKernel(SockOpInfo.Of(op).Feature, loc);
+    }
+
+    /// <summary>Records that the program uses <paramref name="feature"/>, or refuses it when the target kernel is older.</summary>
+    internal void RequireKernel(KernelFeature feature, SourceLocation loc)
+    {
+        if (!Target.IsAtLeast(feature.MinimumKernel))
+            throw new EmitException(EmitRule.TargetKernel, loc, $"{feature.Name} needs Linux {feature.MinimumKernel}; this program targets {Target}.");
+        foreach (var known in _requiredFeatures) if (ReferenceEquals(known, feature)) return;
+        _requiredFeatures.Add(feature);
+    }
 
     internal int ContextRegister { get; }
 
@@ -185,6 +222,11 @@ public sealed partial class SockOpsBuilder
         if (_finished) throw new EmitException(EmitRule.Usage, loc, "This builder's program is already built; statements can only be added inside the Build callback.");
         if (!ReferenceEquals(s_current, this)) throw new EmitException(EmitRule.Usage, loc, "This builder belongs to another program or is not being built.");
         CloseSwitchAtCurrentDepth();
+        if (_pendingOps is { Count: > 0 } ops)
+        {
+            foreach (var op in ops) RequireOp(op, loc);
+            ops.Clear();
+        }
         if (!_path.Reachable)
             throw new EmitException(EmitRule.Unreachable, loc, "Unreachable statement: every path before it has already returned.");
     }

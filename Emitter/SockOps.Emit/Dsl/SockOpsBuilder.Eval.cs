@@ -25,6 +25,7 @@ public sealed partial class SockOpsBuilder
             case LoadExpr l:
             {
                 var (baseReg, offset) = Address(l, loc);
+                if (l.Memory.Kind == PointerKind.Context) RequireContextField(offset, loc);
                 int t = NewRegister();
                 Emit(new IrInst { Kind = IrKind.Load, Dst = t, Src = baseReg, Offset = offset, Size = l.Size, Location = loc });
                 return (t, false);
@@ -65,7 +66,7 @@ public sealed partial class SockOpsBuilder
                 if (!from.Is64() && to.Is64())
                 {
                     int t = NewRegister();
-                    if (from == Ty.I32) Emit(new IrInst { Kind = IrKind.MovSx32, Dst = t, Src = src, Location = loc });
+                    if (from == Ty.I32) EmitSignExtend32(t, src, loc);
                     else if (dirty) EmitMove(t, src, false, loc);
                     else return (src, false);
                     return (t, false);
@@ -144,6 +145,7 @@ public sealed partial class SockOpsBuilder
             _ => signed ? AluOperation.Arsh : AluOperation.Rsh,
         };
         short offset = (short)(signed && b.Op is BinOp.Div or BinOp.Mod ? 1 : 0);
+        if (offset != 0) RequireKernel(KernelTargets.InstructionForm(InstructionKernelSupport.SignedDivision), loc);
         if (Fold.IsConst(b.Right, out long k))
         {
             if (b.Op is BinOp.Shl or BinOp.Shr && (k < 0 || k >= bits))
@@ -160,6 +162,25 @@ public sealed partial class SockOpsBuilder
         var (right, rightDirty) = Eval(b.Right, loc);
         if (is64 && rightDirty) right = EvalCleanRegister(right, loc);
         Emit(new IrInst { Kind = IrKind.Alu, AluOp = op, Dst = dst, Src = right, Is64 = is64, Offset = offset, Location = loc });
+    }
+
+    /// <summary>dst = (s64)(s32)src: one movsx from 6.6 (cpu v4), a copy and two shifts before.</summary>
+    private void EmitSignExtend32(int dst, int src, SourceLocation loc)
+    {
+        if (TargetHas(KernelTargets.InstructionForm(InstructionKernelSupport.SignExtendingMove)))
+        {
+            Emit(new IrInst { Kind = IrKind.MovSx32, Dst = dst, Src = src, Location = loc });
+            return;
+        }
+        EmitMove(dst, src, true, loc);
+        Emit(new IrInst { Kind = IrKind.AluImm, AluOp = AluOperation.Lsh, Dst = dst, Imm = 32, Is64 = true, Location = loc });
+        Emit(new IrInst { Kind = IrKind.AluImm, AluOp = AluOperation.Arsh, Dst = dst, Imm = 32, Is64 = true, Location = loc });
+    }
+
+    /// <summary>A ctx access at <paramref name="offset"/> needs the field in the target's struct bpf_sock_ops.</summary>
+    internal void RequireContextField(int offset, SourceLocation loc)
+    {
+        if (SockOpsContext.FindByOffset(offset) is { } field) RequireKernel(field.Feature, loc);
     }
 
     private int EvalCleanRegister(int reg, SourceLocation loc)
@@ -336,8 +357,14 @@ public sealed partial class SockOpsBuilder
                 }
                 var (baseReg, offset) = Address(l, loc);
                 value = Fold.Convert(value, l.Type);
-                if (Fold.IsConst(value, out long k) && (l.Size != MemorySize.DW || k is >= int.MinValue and <= int.MaxValue))
+                bool intoContext = l.Memory.Kind == PointerKind.Context;
+                if (intoContext) RequireContextField(offset, loc);
+                // Before 6.4 the verifier refuses BPF_ST into the ctx ("BPF_ST stores into R6 ctx is not allowed"):
+                // older targets store the constant from a register.
+                bool immediateStore = !intoContext || TargetHas(KernelTargets.ImmediateStoreIntoContext);
+                if (immediateStore && Fold.IsConst(value, out long k) && (l.Size != MemorySize.DW || k is >= int.MinValue and <= int.MaxValue))
                 {
+                    if (intoContext) RequireKernel(KernelTargets.ImmediateStoreIntoContext, loc);
                     Emit(new IrInst { Kind = IrKind.StoreImm, Dst = baseReg, Offset = offset, Size = l.Size, Imm = unchecked((int)k), Location = loc });
                     return;
                 }

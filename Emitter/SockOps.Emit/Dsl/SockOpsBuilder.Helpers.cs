@@ -50,6 +50,7 @@ public sealed partial class SockOpsBuilder
     {
         if (kfunc is null && Helpers.WhyRefused(helper, KernelNumbers.IsGplCompatible(License), Capabilities) is { } refused)
             throw new EmitException(EmitRule.HelperNotAllowed, loc, $"{refused} (license \"{License}\", capabilities {Capabilities}).");
+        if (kfunc is null) RequireKernel(Helpers.Find(helper)!.Feature, loc);
         Span<int> regs = stackalloc int[args.Length];
         // Computed scalars first (they may read the ctx through r1), then the cheap operands (constants,
         // stack addresses, map pointers) right before the call, so that each can be built in its argument
@@ -183,6 +184,7 @@ public sealed partial class SockOpsBuilder
             case MapKind.SockMap or MapKind.Array or MapKind.PerCpuArray or MapKind.PerfEventArray when keySize != 4:
                 throw new EmitException(EmitRule.HelperArgument, loc, $"A {kind} map has a 4-byte index key.");
         }
+        RequireKernel(KernelTargets.MapType(kind), loc);
         var declaration = new MapDeclaration(name, kind, keySize == 0 ? null : typeof(TKey), valueSize == 0 ? null : typeof(TValue), keySize, valueSize, maxEntries, flags);
         _maps.Add(name, declaration);
         return new Map<TKey, TValue>(declaration, this);
@@ -322,6 +324,7 @@ public sealed partial class SockOpsBuilder
         BeginStatement(loc);
         int mark = StackMark;
         CheckOption(SocketOptions.CheckSetsockopt(level, optionName, 4), loc);
+        RequireOption(level, optionName, loc);
         short slot = Fold.IsConst(value.Expr, out long constant) ? ConstantSlot((int)constant, 4, loc) : ScalarOnStack(value.Expr, 4, loc);
         var v = Call(KernelNumbers.SetSockOpt, loc, Ty.I32, PointerKind.None, HelperArg.Ctx, HelperArg.Scalar(Fold.Const(Ty.U64, level)),
             HelperArg.Scalar(Fold.Const(Ty.U64, optionName)), HelperArg.Stack(slot), HelperArg.Scalar(Fold.Const(Ty.U64, 4)));
@@ -332,6 +335,12 @@ public sealed partial class SockOpsBuilder
     private static void CheckOption(string? problem, SourceLocation loc)
     {
         if (problem is not null) throw new EmitException(EmitRule.HelperArgument, loc, problem);
+    }
+
+    /// <summary>A socket option newer than the target kernel fails with -EINVAL there: refused like any newer feature.</summary>
+    private void RequireOption(int level, int optionName, SourceLocation loc)
+    {
+        if (SocketOptions.Find(level, optionName) is { } option) RequireKernel(option.Feature, loc);
     }
 
     /// <summary><c>bpf_setsockopt(skops, SOL_SOCKET, option, &amp;value, 4)</c>.</summary>
@@ -365,6 +374,7 @@ public sealed partial class SockOpsBuilder
         {
             var (offset, length) = StringOnStack(value, loc);
             CheckOption(SocketOptions.CheckSetsockopt(level, optionName, length), loc);
+            RequireOption(level, optionName, loc);
             return Call(KernelNumbers.SetSockOpt, loc, Ty.I32, PointerKind.None, HelperArg.Ctx, HelperArg.Scalar(Fold.Const(Ty.U64, level)),
                 HelperArg.Scalar(Fold.Const(Ty.U64, optionName)), HelperArg.Stack(offset), HelperArg.Scalar(Fold.Const(Ty.U64, length)));
         }, At(file, line, member));
@@ -375,6 +385,7 @@ public sealed partial class SockOpsBuilder
         var loc = At(file, line, member);
         BeginStatement(loc);
         CheckOption(SocketOptions.CheckGetsockopt(level, optionName, 4), loc);
+        RequireOption(level, optionName, loc);
         short slot = AllocateStack(4, 4, loc, permanent: true);
         var memory = new MemoryBase { Kind = PointerKind.Stack, StackOffset = slot, Size = 4, Description = "the getsockopt buffer" };
         var v = Call(KernelNumbers.GetSockOpt, loc, Ty.I32, PointerKind.None, HelperArg.Ctx, HelperArg.Scalar(Fold.Const(Ty.U64, level)),
@@ -386,12 +397,23 @@ public sealed partial class SockOpsBuilder
     /// <summary><c>bpf_getsockopt</c> into a stack object (strings such as TCP_CONGESTION, TCP_SAVED_SYN bytes).</summary>
     public I32 GetSockOpt<T>(int level, int optionName, StackRef<T> buffer, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
         where T : unmanaged =>
-        Statement(loc => Call(KernelNumbers.GetSockOpt, loc, Ty.I32, PointerKind.None, HelperArg.Ctx, HelperArg.Scalar(Fold.Const(Ty.U64, level)),
-            HelperArg.Scalar(Fold.Const(Ty.U64, optionName)), StackObject(buffer, -1, "The buffer", loc), HelperArg.Scalar(Fold.Const(Ty.U64, buffer.Size))), At(file, line, member));
+        Statement(loc =>
+        {
+            RequireOption(level, optionName, loc);
+            return Call(KernelNumbers.GetSockOpt, loc, Ty.I32, PointerKind.None, HelperArg.Ctx, HelperArg.Scalar(Fold.Const(Ty.U64, level)),
+                HelperArg.Scalar(Fold.Const(Ty.U64, optionName)), StackObject(buffer, -1, "The buffer", loc), HelperArg.Scalar(Fold.Const(Ty.U64, buffer.Size)));
+        }, At(file, line, member));
 
     /// <summary><c>bpf_sock_ops_cb_flags_set(skops, flags)</c>.</summary>
     public I32 SockOpsCbFlagsSet(U32 flags, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
-        Statement(loc => Call(KernelNumbers.SockOpsCbFlagsSet, loc, Ty.I32, PointerKind.None, HelperArg.Ctx, HelperArg.Scalar(flags.Expr)), At(file, line, member));
+        Statement(loc =>
+        {
+            // A constant flag the target does not know is returned as "not set" at run time: refuse it here.
+            if (Fold.IsConst(flags.Expr, out long constant))
+                foreach (var (flag, feature) in KernelTargets.CallbackFlags)
+                    if ((constant & (long)flag) != 0) RequireKernel(feature, loc);
+            return Call(KernelNumbers.SockOpsCbFlagsSet, loc, Ty.I32, PointerKind.None, HelperArg.Ctx, HelperArg.Scalar(flags.Expr));
+        }, At(file, line, member));
 
     /// <summary><c>bpf_sock_ops_cb_flags_set</c> with an enum of callback flags.</summary>
     public I32 SockOpsCbFlagsSet<TFlags>(TFlags flags, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
@@ -577,6 +599,8 @@ public sealed partial class SockOpsBuilder
         {
             if (!KernelNumbers.IsGplCompatible(License))
                 throw new EmitException(EmitRule.HelperNotAllowed, loc, "cannot call kernel function from non-GPL compatible program (kfuncs need a GPL-compatible license).");
+            RequireKernel(KernelTargets.EnableTxTimestamping, loc);
+            RequireKernel(KernelTargets.CastToKernelContext, loc);
             var kernelContext = Call(0, "bpf_cast_to_kern_ctx", loc, Ty.U64, PointerKind.Context, HelperArg.Ctx);
             return Call(0, "bpf_sock_ops_enable_tx_tstamp", loc, Ty.I32, PointerKind.None,
                 HelperArg.Scalar(kernelContext.Expr), HelperArg.Scalar(flags.Expr));

@@ -323,6 +323,8 @@ public sealed partial class SockOpsBuilder
         if (length is <= 0 or > 0xffff) throw new EmitException(EmitRule.PacketBounds, loc, $"Packet length {length} must be 1..65535.");
         var data = new Variable(NewRegister(), Ty.U64, "skb_data", false) { Pointer = PointerKind.Packet, Owner = this };
         var end = new Variable(NewRegister(), Ty.U64, "skb_data_end", false) { Pointer = PointerKind.Packet, Owner = this };
+        RequireContextField(KernelNumbers.CtxSkbData, loc);
+        RequireContextField(KernelNumbers.CtxSkbDataEnd, loc);
         Emit(new IrInst { Kind = IrKind.Load, Dst = data.Register, Src = ContextRegister, Offset = KernelNumbers.CtxSkbData, Size = MemorySize.DW, Location = loc });
         Emit(new IrInst { Kind = IrKind.Load, Dst = end.Register, Src = ContextRegister, Offset = KernelNumbers.CtxSkbDataEnd, Size = MemorySize.DW, Location = loc });
         int scope = _nextScope++;
@@ -375,9 +377,16 @@ public sealed partial class SockOpsBuilder
         int nextLabel = _nextLabel;
         MachineCode.Optimize(machine, ref nextLabel, _workspace);
         var (instructions, maps, locations, kfuncs) = MachineCode.Resolve(machine, nextLabel, _workspace);
+        // The lowering picks forms the target has; this proves it (and records the forms newer than the base set).
+        for (int i = 0; i < instructions.Length; i++)
+        {
+            var form = InstructionKernelSupport.FormOf(instructions[i]);
+            if (form != InstructionKernelSupport.Base)
+                RequireKernel(KernelTargets.InstructionForm(form), locations[i]);
+        }
         var readOnlyData = ReadOnlyDataDeclaration();
         MapDeclaration[] declarations = readOnlyData is null ? [.. _maps.Values] : [.. _maps.Values, readOnlyData];
-        return new ProgramImage(Name, instructions, maps, declarations, License, locations, _maxStackDepth, kfuncs);
+        return new ProgramImage(Name, instructions, maps, declarations, License, locations, _maxStackDepth, kfuncs, Target, [.. _requiredFeatures]);
     }
 }
 
@@ -397,8 +406,11 @@ public sealed class SwitchBuilder
 
     /// <summary><c>case value: body(); break;</c> for an enum constant (e.g. an op).</summary>
     public SwitchBuilder Case<TEnum>(TEnum value, Action body, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
-        where TEnum : struct, Enum =>
-        Case(EnumValue(value), body, file, line, member);
+        where TEnum : struct, Enum
+    {
+        if (typeof(TEnum) == typeof(SockOp)) _switch.Owner.RequireOp(Unsafe.As<TEnum, SockOp>(ref value), new SourceLocation(file, line, member));
+        return Case(EnumValue(value), body, file, line, member);
+    }
 
     // Convert.ToInt64 would box the enum; this reads the underlying integer as Convert does (unsigned zero-extended).
     private static long EnumValue<TEnum>(TEnum value) where TEnum : struct, Enum => Type.GetTypeCode(typeof(TEnum)) switch

@@ -128,6 +128,7 @@ public sealed class SockOpsCtx
     public MaybeNull<SockRef> Sk => new(
         (b, loc) =>
         {
+            b.RequireContextField(KernelNumbers.CtxSk, loc);
             var v = new Variable(b.NewRegister(), Ty.U64, "sk", false) { Pointer = PointerKind.Socket, Owner = b };
             b.Emit(new IrInst { Kind = IrKind.Load, Dst = v.Register, Src = b.ContextRegister, Offset = KernelNumbers.CtxSk, Size = MemorySize.DW, Location = loc });
             b.MarkAssigned(v);

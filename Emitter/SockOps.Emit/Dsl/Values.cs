@@ -18,7 +18,12 @@ public readonly struct U32 : IEquatable<U32>
     /// <summary>A constant.</summary>
     public static implicit operator U32(uint value) => new(Fold.Const(Ty.U32, unchecked((long)value)));
     /// <summary>An op constant, so that <c>ctx.Op == SockOp.RttCb</c> reads as in C.</summary>
-    public static implicit operator U32(SockOp value) => new(Fold.Const(Ty.U32, (long)value));
+    public static implicit operator U32(SockOp value)
+    {
+        // No C# line here: the op is checked against the target at the statement that uses it.
+        SockOpsBuilder.Active?.NoteOp(value);
+        return new(Fold.Const(Ty.U32, (long)value));
+    }
     /// <summary>A TCP state constant (<c>ctx.State == TcpState.Established</c>).</summary>
     public static implicit operator U32(TcpState value) => new(Fold.Const(Ty.U32, (long)value));
     /// <summary>Callback flags (<c>ctx.CbFlags &amp; SockOpsCallbackFlags.Rtt</c>).</summary>

@@ -1,3 +1,4 @@
+using SockOps.Emit.Assembler;
 using System.Globalization;
 
 namespace SockOps.Emit;
@@ -185,6 +186,14 @@ public sealed class HelperDescriptor
 
     /// <summary>Whether the helper may sleep: sock_ops is not sleepable, so the verifier refuses the call ("helper call might sleep in a non-sleepable prog").</summary>
     public bool MightSleep { get; }
+
+    /// <summary>The first kernel in which a sock_ops program may call it (see <see cref="HelperKernelVersions"/>).</summary>
+    public KernelVersion MinimumKernel => HelperKernelVersions.MinimumKernel(Id);
+
+    private KernelFeature? _feature;
+
+    /// <summary>The helper as a kernel feature (calling it in a program for an older target is refused at emit time).</summary>
+    public KernelFeature Feature => _feature ??= new KernelFeature(KernelFeatureKind.Helper, Name, MinimumKernel, HelperKernelVersions.Source(Id));
 
     /// <summary>Whether the result must be NULL-checked before use.</summary>
     public bool ReturnsNullable => ReturnKind is HelperReturnKind.MapValueOrNull or HelperReturnKind.TcpSockOrNull

@@ -1,3 +1,4 @@
+using SockOps.Emit.Assembler;
 using System.Globalization;
 
 namespace SockOps.Emit;
@@ -10,7 +11,7 @@ public sealed class SockOpsContextField : StructField
 {
     internal SockOpsContextField(string name, int offset, int size, AccessSizes readSizes, string description,
         bool writable = false, FieldByteOrder byteOrder = FieldByteOrder.Host, LoadedValueKind loadedKind = LoadedValueKind.Scalar,
-        Version? minimumKernel = null, string? arrayName = null, int? elementIndex = null)
+        KernelVersion? minimumKernel = null, string? arrayName = null, int? elementIndex = null)
         : base(name, offset, size, readSizes, byteOrder, description, false, arrayName, elementIndex)
     {
         IsWritable = writable;
@@ -31,7 +32,13 @@ public sealed class SockOpsContextField : StructField
     public LoadedValueKind LoadedKind { get; }
 
     /// <summary>The first kernel whose <c>struct bpf_sock_ops</c> has the field (6.2 for <c>skb_hwtstamp</c>).</summary>
-    public Version MinimumKernel { get; }
+    public KernelVersion MinimumKernel { get; }
+
+    private KernelFeature? _feature;
+
+    /// <summary>The field as a kernel feature (a ctx access above the target kernel is refused at emit time).</summary>
+    public KernelFeature Feature => _feature ??= new KernelFeature(KernelFeatureKind.ContextField, "bpf_sock_ops." + (ArrayName ?? Name), MinimumKernel,
+        "include/uapi/linux/bpf.h struct bpf_sock_ops");
 
     /// <summary>The elements of an array member, typed.</summary>
     public IReadOnlyList<SockOpsContextField> ContextElements { get; private set; } = [];
@@ -58,10 +65,10 @@ public sealed class SockOpsContextField : StructField
 public static class SockOpsContext
 {
     /// <summary>The oldest kernel this model describes (6.1, the struct without <c>skb_hwtstamp</c>).</summary>
-    public static Version BaselineKernel { get; } = new(6, 1);
+    public static KernelVersion BaselineKernel { get; } = new(6, 1);
 
     /// <summary>The kernel whose rules and layout the model was measured on.</summary>
-    public static Version CurrentKernel { get; } = new(6, 18);
+    public static KernelVersion CurrentKernel { get; } = new(6, 18);
 
     /// <summary><c>sizeof(struct bpf_sock_ops)</c> on 6.2 and later.</summary>
     public const int Size = 224;
@@ -157,7 +164,7 @@ public static class SockOpsContext
     /// <summary><c>skb_tcp_flags</c>: the only field with narrow (1/2/4-byte) loads, at its start only.</summary>
     public static SockOpsContextField SkbTcpFlags { get; } = new("skb_tcp_flags", 212, 4, AccessSizes.Byte | AccessSizes.Half | W, "TCP flags of the skb");
     /// <summary><c>skb_hwtstamp</c> (u64, Linux 6.2+).</summary>
-    public static SockOpsContextField SkbHwTimestamp { get; } = new("skb_hwtstamp", 216, 8, DW, "hardware timestamp of the skb", minimumKernel: new Version(6, 2));
+    public static SockOpsContextField SkbHwTimestamp { get; } = new("skb_hwtstamp", 216, 8, DW, "hardware timestamp of the skb", minimumKernel: new KernelVersion(6, 2));
 
     private static SockOpsContextField Tcp(string name, int offset, string description) =>
         new(name, offset, 4, W, description + " (reads 0 unless a locked full TCP socket)");
@@ -224,7 +231,7 @@ public static class SockOpsContext
     }
 
     /// <summary>The struct size for a target kernel: 224 from 6.2 on, 216 before.</summary>
-    public static int SizeFor(Version? targetKernel) =>
+    public static int SizeFor(KernelVersion? targetKernel) =>
         targetKernel is not null && targetKernel < SkbHwTimestamp.MinimumKernel ? SizeBefore62 : Size;
 
     /// <summary>
@@ -237,7 +244,7 @@ public static class SockOpsContext
     /// <param name="isAtomic">A <c>BPF_ATOMIC</c> read-modify-write (always refused on ctx).</param>
     /// <param name="targetKernel">The kernel the program is for; null means the current one (6.18). Before 6.2 the struct ends at 216.</param>
     /// <returns>Null if the kernel accepts the access, else the reason, containing the verifier's own message.</returns>
-    public static string? CheckAccess(int offset, int size, bool isWrite, bool isAtomic = false, Version? targetKernel = null)
+    public static string? CheckAccess(int offset, int size, bool isWrite, bool isAtomic = false, KernelVersion? targetKernel = null)
     {
         string where = string.Create(CultureInfo.InvariantCulture, $"invalid bpf_context access off={offset} size={size}");
         if (size is not (1 or 2 or 4 or 8))

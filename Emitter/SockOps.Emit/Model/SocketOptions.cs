@@ -1,3 +1,4 @@
+using SockOps.Emit.Assembler;
 using System.Globalization;
 
 namespace SockOps.Emit;
@@ -146,8 +147,13 @@ public enum OptionLengthRule
 /// <param name="MinimumKernel">The first kernel that knows it.</param>
 /// <param name="Notes">Runtime conditions (value ranges, socket family).</param>
 public sealed record SocketOption(SocketOptionLevel Level, int OptionName, string CName, SocketOptionValueType ValueType,
-    OptionLengthRule LengthRule, bool CanSet, bool CanGet, Version MinimumKernel, string Notes)
+    OptionLengthRule LengthRule, bool CanSet, bool CanGet, KernelVersion MinimumKernel, string Notes)
 {
+    private KernelFeature? _feature;
+
+    /// <summary>The option as a kernel feature (setting or getting it for an older target is refused at emit time).</summary>
+    public KernelFeature Feature => _feature ??= new KernelFeature(KernelFeatureKind.SocketOption, CName, MinimumKernel, "net/core/filter.c bpf_setsockopt/bpf_getsockopt option lists");
+
     /// <summary>Whether <paramref name="optlen"/> satisfies <see cref="LengthRule"/>.</summary>
     public bool AcceptsLength(int optlen) => LengthRule switch
     {
@@ -174,11 +180,11 @@ public sealed record SocketOption(SocketOptionLevel Level, int OptionName, strin
 /// </summary>
 public static class SocketOptions
 {
-    private static readonly Version Base = SockOpsContext.BaselineKernel;
-    private static readonly Version V612 = new(6, 12);
-    private static readonly Version V615 = new(6, 15);
+    private static readonly KernelVersion Base = SockOpsContext.BaselineKernel;
+    private static readonly KernelVersion V612 = new(6, 12);
+    private static readonly KernelVersion V615 = new(6, 15);
 
-    private static SocketOption Int(SocketOptionLevel level, int name, string cName, bool set = true, bool get = true, Version? since = null, string notes = "") =>
+    private static SocketOption Int(SocketOptionLevel level, int name, string cName, bool set = true, bool get = true, KernelVersion? since = null, string notes = "") =>
         new(level, name, cName, SocketOptionValueType.Int32, OptionLengthRule.Exactly4, set, get, since ?? Base, notes);
 
     /// <summary>Every accepted (level, optname), in the order of reference §3.1.</summary>
@@ -246,15 +252,15 @@ public static class SocketOptions
     /// <param name="optlen">The size argument.</param>
     /// <param name="targetKernel">The target kernel; null for the current one (6.18).</param>
     /// <returns>Null if the call can succeed, else why it fails.</returns>
-    public static string? CheckSetsockopt(int level, int optionName, int optlen, Version? targetKernel = null) =>
+    public static string? CheckSetsockopt(int level, int optionName, int optlen, KernelVersion? targetKernel = null) =>
         Check(level, optionName, optlen, targetKernel, isSet: true);
 
     /// <summary>Checks a constant <c>bpf_getsockopt(skops, level, optname, optval, optlen)</c> call.</summary>
     /// <inheritdoc cref="CheckSetsockopt"/>
-    public static string? CheckGetsockopt(int level, int optionName, int optlen, Version? targetKernel = null) =>
+    public static string? CheckGetsockopt(int level, int optionName, int optlen, KernelVersion? targetKernel = null) =>
         Check(level, optionName, optlen, targetKernel, isSet: false);
 
-    private static string? Check(int level, int optionName, int optlen, Version? targetKernel, bool isSet)
+    private static string? Check(int level, int optionName, int optlen, KernelVersion? targetKernel, bool isSet)
     {
         string helper = isSet ? "bpf_setsockopt" : "bpf_getsockopt";
         if (optlen <= 0)

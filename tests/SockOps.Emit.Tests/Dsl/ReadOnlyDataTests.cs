@@ -97,7 +97,7 @@ public class ReadOnlyDataTests
         var image = TwoFormats();
         var writable = image.Maps[0] with { Frozen = false, Flags = MapFlags.None };
         var relaxed = new ProgramImage(image.Name, [.. image.Instructions], [.. image.MapReferences], [writable], image.License,
-            [.. image.SourceMap], image.StackSize, [.. image.KfuncReferences]);
+            [.. image.SourceMap], image.StackSize, [.. image.KfuncReferences], image.Target, [.. image.RequiredFeatures]);
         KernelGate.Require();
         using var loaded = DslKernel.Load(relaxed);
         var map = loaded.Maps[MapDeclaration.ReadOnlyDataName];

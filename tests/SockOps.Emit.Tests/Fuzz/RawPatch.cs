@@ -60,23 +60,23 @@ internal static class RawPatch
         var kfuncs = image.KfuncReferences
             .Select(r => r.InstructionIndex > index ? r with { InstructionIndex = r.InstructionIndex + replacement.Count - 1 } : r)
             .ToArray();
-        return new ProgramImage(image.Name, [.. code], refs, [.. image.Maps], image.License, [.. map], image.StackSize, kfuncs);
+        return new ProgramImage(image.Name, [.. code], refs, [.. image.Maps], image.License, [.. map], image.StackSize, kfuncs, image.Target, [.. image.RequiredFeatures]);
     }
 
     /// <summary>Appends instructions after the last one.</summary>
     public static ProgramImage Append(ProgramImage image, IReadOnlyList<Instruction> extra) =>
         new(image.Name, [.. image.Instructions, .. extra], [.. image.MapReferences], [.. image.Maps], image.License,
-            [.. image.SourceMap, .. Enumerable.Repeat(SourceLocation.None, extra.Count)], image.StackSize, [.. image.KfuncReferences]);
+            [.. image.SourceMap, .. Enumerable.Repeat(SourceLocation.None, extra.Count)], image.StackSize, [.. image.KfuncReferences], image.Target, [.. image.RequiredFeatures]);
 
     /// <summary>The same program under another license.</summary>
     public static ProgramImage WithLicense(ProgramImage image, string license) =>
-        new(image.Name, [.. image.Instructions], [.. image.MapReferences], [.. image.Maps], license, [.. image.SourceMap], image.StackSize, [.. image.KfuncReferences]);
+        new(image.Name, [.. image.Instructions], [.. image.MapReferences], [.. image.Maps], license, [.. image.SourceMap], image.StackSize, [.. image.KfuncReferences], image.Target, [.. image.RequiredFeatures]);
 
     /// <summary>Replaces one instruction in place (same slot count).</summary>
     public static ProgramImage Set(ProgramImage image, int index, Instruction insn)
     {
         var code = image.Instructions.ToArray();
         code[index] = insn;
-        return new ProgramImage(image.Name, code, [.. image.MapReferences], [.. image.Maps], image.License, [.. image.SourceMap], image.StackSize, [.. image.KfuncReferences]);
+        return new ProgramImage(image.Name, code, [.. image.MapReferences], [.. image.Maps], image.License, [.. image.SourceMap], image.StackSize, [.. image.KfuncReferences], image.Target, [.. image.RequiredFeatures]);
     }
 }

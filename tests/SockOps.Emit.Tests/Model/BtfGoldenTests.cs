@@ -1,3 +1,4 @@
+using SockOps.Emit.Assembler;
 namespace SockOps.Emit.Tests.Model;
 
 /// <summary>The hand-written model against the kernel's BTF (golden data, see scripts/golden/gen-sockops-btf.sh).</summary>
@@ -51,7 +52,7 @@ public class BtfGoldenTests
         var last = BtfGolden.Fields("bpf_sock_ops")[^1];
         Assert.Equal("skb_hwtstamp", last.Name);
         Assert.Equal(SockOpsContext.SizeBefore62, last.Offset);
-        Assert.Equal(new Version(6, 2), SockOpsContext.SkbHwTimestamp.MinimumKernel);
+        Assert.Equal(new KernelVersion(6, 2), SockOpsContext.SkbHwTimestamp.MinimumKernel);
     }
 
     private static void AssertEnumMatches<TEnum>(string prefix, Func<string, bool> include, Func<string, string> memberName)

@@ -1,3 +1,4 @@
+using SockOps.Emit.Assembler;
 namespace SockOps.Emit.Tests.Model;
 
 public class ContextModelTests
@@ -35,9 +36,9 @@ public class ContextModelTests
     [Fact]
     public void A_6_1_target_has_no_skb_hwtstamp()
     {
-        Assert.Null(SockOpsContext.CheckAccess(216, 8, false, targetKernel: new Version(6, 2)));
-        Assert.Contains("216 bytes on a pre-6.2 target", SockOpsContext.CheckAccess(216, 8, false, targetKernel: new Version(6, 1)), StringComparison.Ordinal);
-        Assert.Null(SockOpsContext.CheckAccess(212, 4, false, targetKernel: new Version(6, 1)));
+        Assert.Null(SockOpsContext.CheckAccess(216, 8, false, targetKernel: new KernelVersion(6, 2)));
+        Assert.Contains("216 bytes on a pre-6.2 target", SockOpsContext.CheckAccess(216, 8, false, targetKernel: new KernelVersion(6, 1)), StringComparison.Ordinal);
+        Assert.Null(SockOpsContext.CheckAccess(212, 4, false, targetKernel: new KernelVersion(6, 1)));
     }
 
     [Fact]
@@ -123,7 +124,7 @@ public class SocketOptionTests
     public void Unknown_levels_and_new_options_on_old_targets_are_refused()
     {
         Assert.Contains("level 99", SocketOptions.CheckSetsockopt(99, 1, 4), StringComparison.Ordinal);
-        Assert.Contains("needs Linux 6.15+", SocketOptions.CheckSetsockopt((int)SocketOptionLevel.Socket, (int)SocketLevelOption.BpfCallbackFlags, 4, new Version(6, 1)), StringComparison.Ordinal);
+        Assert.Contains("needs Linux 6.15+", SocketOptions.CheckSetsockopt((int)SocketOptionLevel.Socket, (int)SocketLevelOption.BpfCallbackFlags, 4, new KernelVersion(6, 1)), StringComparison.Ordinal);
         Assert.Null(SocketOptions.CheckSetsockopt((int)SocketOptionLevel.Socket, (int)SocketLevelOption.BpfCallbackFlags, 4));
         Assert.Equal(38, SocketOptions.All.Count); // 13 SOL_SOCKET + 22 SOL_TCP + 1 SOL_IP + 2 SOL_IPV6
     }
@@ -194,7 +195,7 @@ public class SockOpInfoTests
         Assert.Equal([SockOp.TimeoutInit, SockOp.RwndInit, SockOp.NeedsEcn, SockOp.BaseRtt], SockOpInfo.QueryOps);
         // Unlocked ops are exactly those in which setsockopt cannot succeed (the helper hints say the same).
         Assert.Equal(Enum.GetValues<SockOp>().Except(Helpers.FindRuntimeHint(49)!.EffectiveOps), SockOpInfo.All.Where(d => !d.SocketLocked).Select(d => d.Op));
-        Assert.All(SockOpInfo.All.Where(d => d.NeedsTxTimestamping), d => Assert.Equal(new Version(6, 15), d.MinimumKernel));
+        Assert.All(SockOpInfo.All.Where(d => d.NeedsTxTimestamping), d => Assert.Equal(new KernelVersion(6, 15), d.MinimumKernel));
         Assert.Equal(SockOpsCallbackFlags.State, SockOpInfo.Of(SockOp.StateCb).EnablingFlags);
         Assert.Equal(2, SockOpInfo.Of(SockOp.StateCb).Arguments.Count);
         Assert.Throws<ArgumentOutOfRangeException>(() => SockOpInfo.Of((SockOp)21));

@@ -1,3 +1,4 @@
+using SockOps.Emit.Assembler;
 using System.Globalization;
 
 namespace SockOps.Emit.Tests.Model;
@@ -9,7 +10,7 @@ namespace SockOps.Emit.Tests.Model;
 /// </summary>
 public class OldestTargetTests
 {
-    private static readonly Version HeaderKernel = new(6, 1);
+    private static readonly KernelVersion HeaderKernel = new(6, 1);
 
     private static IReadOnlyDictionary<string, string>? Header(string key) =>
         BtfGolden.Header.TryGetValue(key, out var value) ? value : throw new KeyNotFoundException("golden file lacks 'header " + key + "'");
