@@ -1,3 +1,4 @@
+using SockOps.Emit.Assembler;
 using System.Runtime.InteropServices;
 
 namespace SockOps.Emit.Tests.Fuzz;
@@ -49,11 +50,11 @@ internal sealed class FuzzRenderer
     public FStmt? Failed { get; private set; }
 
     /// <summary>Renders the program as written (the DSL may refuse it).</summary>
-    public static ProgramImage Render(FProgram program, out FuzzRenderer renderer)
+    public static ProgramImage Render(FProgram program, out FuzzRenderer renderer, KernelVersion? target = null)
     {
         renderer = new FuzzRenderer(program, null);
         var r = renderer;
-        return SockOpsProgram.Build("fuzz", b => r.Body(b), program.License);
+        return SockOpsProgram.Build("fuzz", b => r.Body(b), program.License, target: target ?? TestSupport.HostKernel.Target);
     }
 
     /// <summary>Renders the forced twin (license GPL when the refusal was the license).</summary>
@@ -64,7 +65,7 @@ internal sealed class FuzzRenderer
     {
         var r = renderer = new FuzzRenderer(program, plan);
         string license = plan.Rule == EmitRule.HelperNotAllowed ? "GPL" : program.License;
-        return SockOpsProgram.Build("fuzz_forced", b => r.Body(b), license);
+        return SockOpsProgram.Build("fuzz_forced", b => r.Body(b), license, target: TestSupport.HostKernel.Target);
     }
 
     private bool Forced => _plan is not null;
