@@ -48,12 +48,12 @@ internal sealed class FuzzRenderer
     /// <summary>The innermost statement that was being rendered when the DSL threw (null: thrown at the end).</summary>
     public FStmt? Failed { get; private set; }
 
-    /// <summary>Renders the program as written (the DSL may refuse it).</summary>
-    public static ProgramImage Render(FProgram program, out FuzzRenderer renderer)
+    /// <summary>Renders the program as written (the DSL may refuse it) for <paramref name="target"/> (default: the DSL's default target).</summary>
+    public static ProgramImage Render(FProgram program, out FuzzRenderer renderer, SockOps.Emit.Assembler.KernelVersion? target = null)
     {
         renderer = new FuzzRenderer(program, null);
         var r = renderer;
-        return SockOpsProgram.Build("fuzz", b => r.Body(b), program.License);
+        return SockOpsProgram.Build("fuzz", b => r.Body(b), program.License, target: target);
     }
 
     /// <summary>Renders the forced twin (license GPL when the refusal was the license).</summary>
