@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# boot.sh KERNEL_PKG CMD...
+# boot.sh KERNEL_PKG CMD...     boot KERNEL_PKG and run CMD in it
+# boot.sh --build-initrd FILE   only build the base initramfs (busybox, libraries, PAYLOAD) into FILE
 #   Boots the Debian kernel package KERNEL_PKG (e.g. linux-image-6.1.0-57-cloud-amd64) under qemu with a busybox
 #   initramfs, runs CMD as root inside it (/bin/sh -c "CMD..."), prints its stdout+stderr on stdout and exits with
 #   CMD's exit code (124 when the guest did not finish). Adapted from shared/tools/kernel-vm/run-in-kernel.sh.
@@ -9,20 +10,18 @@
 #                      the command goes into a small second cpio archive appended at boot, so one base serves
 #                      every kernel
 #   SOCKOPS_KERNEL_CACHE  where kernels are unpacked (default /var/cache/sockops-kernels; never /boot)
-#   ACCEL=tcg|kvm (default tcg)  CPU=max  MEM=2G  SMP=2  TIMEOUT=600 (s)
+#   ACCEL=tcg|kvm (default tcg)  CPU=max  MEM=2G  SMP=1 (TCG: one vCPU per guest runs these checks as fast as two)  TIMEOUT=600 (s)
 #   BOOT_STATS=FILE    write key=value timings (wall, init_at, cmd, rc) there
 #   VERBOSE=1          copy the guest console (kernel log) to stderr
 # Needs qemu-system-x86, busybox-static, cpio (apt-get install -y qemu-system-x86 busybox-static cpio).
 # The guest: no network device (loopback only), no modules, no disk; cgroup2 at /sys/fs/cgroup, bpffs, debugfs,
 # /tmp on tmpfs, BTF from the kernel. Everything else lives in the initramfs.
 set -euo pipefail
-[ $# -ge 2 ] || { sed -n 2,18p "$0" >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n 2,20p "$0" >&2; exit 2; }
 PKG=$1; shift; CMD="$*"
-CACHE=${SOCKOPS_KERNEL_CACHE:-/var/cache/sockops-kernels}
-ACCEL=${ACCEL:-tcg}; CPU=${CPU:-max}; MEM=${MEM:-2G}; SMP=${SMP:-2}; TIMEOUT=${TIMEOUT:-600}
+ONLY_INITRD=""; [ "$PKG" = --build-initrd ] && ONLY_INITRD=$1
+ACCEL=${ACCEL:-tcg}; CPU=${CPU:-max}; MEM=${MEM:-2G}; SMP=${SMP:-1}; TIMEOUT=${TIMEOUT:-600}
 here=$(cd "$(dirname "$0")" && pwd)
-
-VMLINUZ=$("$here/kernels.sh" fetch "$PKG")
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/sockops-boot.XXXXXX")
 cleanup() { rm -rf "$W"; }
@@ -64,8 +63,10 @@ INIT
   mv "$out.tmp.$$" "$out"
   rm -rf "$R"
 }
+if [ -n "$ONLY_INITRD" ]; then build_base "$ONLY_INITRD"; exit 0; fi
 BASE=${INITRD_BASE:-$W/base.cpio}
 [ -s "$BASE" ] || build_base "$BASE"
+VMLINUZ=$("$here/kernels.sh" fetch "$PKG")
 mkdir -p "$W/cmd"
 printf '%s\n' "$CMD" > "$W/cmd/cmd"
 (cd "$W/cmd" && echo cmd | cpio -o -H newc --quiet) > "$W/cmd.cpio"

@@ -7,7 +7,8 @@
 #   ...the check's output (stdout and stderr)...
 #   ##KM END <check> rc=<exit code> secs=<seconds>
 # Env: KM_BIN (dir with sockops and sockops-matrix; default: this script's dir), KM_TESTS (the conformance suite's
-#      tests dir), KM_TARGET_FLAG=1 when `sockops verify`/`conformance` take --target, KM_CGROUP_PARENT (where the
+#      tests dir), KM_VERIFY_TARGET=1 / KM_CONFORMANCE_TARGET=1 when `sockops verify` /
+#      `sockops conformance` take --target (run.sh asks their --help), KM_CGROUP_PARENT (where the
 #      behaviour checks create their temporary cgroups; default the cgroup2 mount), KM_FUZZ_COUNT (500),
 #      KM_FUZZ_SEED (20251206), KM_CHECKS (space-separated subset of: verify conformance-v3 conformance-v4 fuzz behaviour)
 set -eu
@@ -17,8 +18,9 @@ TESTS=${KM_TESTS:?KM_TESTS must name the conformance suite tests directory}
 CHECKS=${KM_CHECKS:-verify conformance-v3 conformance-v4 fuzz behaviour}
 KERNEL=$(uname -r)
 TARGET=$(echo "$KERNEL" | sed -n 's/^\([0-9][0-9]*\.[0-9][0-9]*\).*/\1/p')
-TARGET_ARGS=""
-[ "${KM_TARGET_FLAG:-0}" = 1 ] && TARGET_ARGS="--target $TARGET"
+VERIFY_ARGS=""; CONFORMANCE_ARGS=""
+[ "${KM_VERIFY_TARGET:-0}" = 1 ] && VERIFY_ARGS="--target $TARGET"
+[ "${KM_CONFORMANCE_TARGET:-0}" = 1 ] && CONFORMANCE_ARGS="--target $TARGET"
 OUT=$(mktemp "${TMPDIR:-/tmp}/km-check.XXXXXX")
 trap 'rm -f "$OUT"' EXIT
 
@@ -38,10 +40,12 @@ check() {
 echo "##KM KERNEL $KERNEL"
 for c in $CHECKS; do
   case $c in
-    # shellcheck disable=SC2086 # TARGET_ARGS is empty or two words
-    verify) check verify "$BIN/sockops" verify --all $TARGET_ARGS ;;
-    conformance-v3) check conformance-v3 "$BIN/sockops" conformance "$TESTS" --cpu v3 $TARGET_ARGS ;;
-    conformance-v4) check conformance-v4 "$BIN/sockops" conformance "$TESTS" --cpu v4 $TARGET_ARGS ;;
+    # shellcheck disable=SC2086 # *_ARGS are empty or two words
+    verify) check verify "$BIN/sockops" verify --all $VERIFY_ARGS ;;
+    # shellcheck disable=SC2086
+    conformance-v3) check conformance-v3 "$BIN/sockops" conformance "$TESTS" --cpu v3 $CONFORMANCE_ARGS ;;
+    # shellcheck disable=SC2086
+    conformance-v4) check conformance-v4 "$BIN/sockops" conformance "$TESTS" --cpu v4 $CONFORMANCE_ARGS ;;
     fuzz) check fuzz "$BIN/sockops-matrix" fuzz --target "$TARGET" --count "${KM_FUZZ_COUNT:-500}" --seed "${KM_FUZZ_SEED:-20251206}" ;;
     behaviour)
       if [ -n "${KM_CGROUP_PARENT:-}" ]; then
