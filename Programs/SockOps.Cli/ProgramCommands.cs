@@ -20,31 +20,45 @@ internal static partial class Commands
         AllowMultipleArgumentsPerToken = false,
     };
 
-    /// <summary>Builds a catalog program; unknown names and bad settings are usage errors (exit 2).</summary>
-    private static (CatalogEntry Entry, ProgramImage Image) BuildProgram(string name, string[]? settings)
+    /// <summary>Builds a catalog program for a target; unknown names and bad settings are usage errors (exit 2).</summary>
+    /// <exception cref="ProgramUnsupportedException">The program needs a newer kernel than the target.</exception>
+    private static (CatalogEntry Entry, ProgramImage Image) BuildProgram(string name, string[]? settings, KernelVersion target)
     {
+        CatalogEntry entry;
         try
         {
-            var entry = ProgramCatalog.Get(name);
+            entry = ProgramCatalog.Get(name);
             if (entry.UnavailableReason is not null) throw new NotSupportedException($"{entry.Name} is not available: {entry.UnavailableReason}");
-            return (entry, entry.Build(CatalogEntry.ParseSettings(settings ?? [])));
+            return (entry, entry.Build(CatalogEntry.ParseSettings(settings ?? []), target));
         }
         catch (ProgramParameterException e)
         {
             throw new CliUsageException(e.Message);
         }
+        catch (EmitException e) when (e.Feature is { } feature)
+        {
+            throw new ProgramUnsupportedException(name, feature, target, e);
+        }
+    }
+
+    /// <summary>A shipped program needs a newer kernel than the target (exit 1, one clear line).</summary>
+    private sealed class ProgramUnsupportedException(string program, KernelFeature feature, KernelVersion target, Exception inner)
+        : NotSupportedException($"{program} uses {feature.Name}, which needs Linux {feature.MinimumKernel}; the target is {target} (--target).", inner)
+    {
+        public KernelFeature Feature { get; } = feature;
     }
 
     private static Command List(CliConsole console)
     {
         var parameters = new Option<bool>("--parameters") { Description = "Also print each program's parameters (name, type, default)." };
-        var command = new Command("list", "List the shipped sock_ops programs: name and one-line summary.") { parameters };
+        var command = new Command("list", "List the shipped sock_ops programs: name, the oldest kernel each can be built for, and a one-line summary.") { parameters };
         command.SetAction(parse =>
         {
             int width = ProgramCatalog.All.Max(e => e.Name.Length);
+            console.Out.WriteLine($"{"NAME".PadRight(width)}  {"KERNEL",-6}  SUMMARY");
             foreach (var entry in ProgramCatalog.All)
             {
-                console.Out.WriteLine($"{entry.Name.PadRight(width)}  {entry.Summary}");
+                console.Out.WriteLine($"{entry.Name.PadRight(width)}  {(entry.MinimumKernel + "+"),-6}  {entry.Summary}");
                 if (!parse.GetValue(parameters)) continue;
                 foreach (var p in entry.Parameters)
                     console.Out.WriteLine($"{"".PadRight(width)}    --set {p.Name}=<{p.TypeName}>  (default {p.Default})");
@@ -60,10 +74,11 @@ internal static partial class Commands
         var set = SetOption();
         var format = new Option<string>("--format") { Description = "llvm, kernel (bpftool syntax), hex (bytes per instruction) or json.", DefaultValueFactory = _ => "llvm" };
         format.AcceptOnlyFromAmong("llvm", "kernel", "hex", "json");
-        var command = new Command("dump", "Print a program's bytecode.") { name, set, format };
+        var target = TargetOption("The kernel the program is built for.", $"{KernelTargets.Default} (fixed, whatever kernel runs here)");
+        var command = new Command("dump", "Print a program's bytecode.") { name, set, format, target };
         command.SetAction(parse =>
         {
-            var (entry, image) = BuildProgram(parse.GetValue(name)!, parse.GetValue(set));
+            var (entry, image) = BuildProgram(parse.GetValue(name)!, parse.GetValue(set), ParseTarget(parse.GetValue(target)) ?? KernelTargets.Default);
             switch (parse.GetValue(format))
             {
                 case "json":
@@ -87,36 +102,55 @@ internal static partial class Commands
         var name = new Argument<string?>("NAME") { Description = "The program (see 'sockops list').", Arity = ArgumentArity.ZeroOrOne };
         var all = new Option<bool>("--all") { Description = "Verify every shipped program." };
         var set = SetOption();
-        var command = new Command("verify", "Load programs into the kernel (not attached) and print the verifier's verdict and statistics.") { name, all, set };
+        var target = TargetOption("The kernel the programs are built for.", "the running kernel");
+        var command = new Command("verify",
+            "Build programs for the target and load them into this kernel (not attached): one line per program, 'NAME: accepted: …', " +
+            "'NAME: unsupported: <reason> (needs Linux X.Y)' or 'NAME: refused: …'; exit 1 only when one is refused.") { name, all, set, target };
         command.SetAction(parse =>
         {
             string? single = parse.GetValue(name);
             bool everything = parse.GetValue(all);
             if (single is null == !everything) throw new CliUsageException("verify takes a program NAME or --all (not both).");
             if (everything && parse.GetValue(set) is { Length: > 0 }) throw new CliUsageException("--set applies to one program; it cannot be combined with --all.");
+            var kernel = LiveTarget(parse.GetValue(target));
             RequireBpfAccess("verify");
-            var entries = everything ? ProgramCatalog.All : [BuildProgram(single!, parse.GetValue(set)).Entry];
+            var entries = everything ? ProgramCatalog.All : [ProgramCatalog.All.FirstOrDefault(e => e.Name == single) ?? BuildProgram(single!, parse.GetValue(set), kernel).Entry];
             int refused = 0;
             foreach (var entry in entries)
             {
                 if (entry.UnavailableReason is not null)
                 {
-                    console.Out.WriteLine($"{entry.Name}: skipped ({entry.UnavailableReason})");
+                    console.Out.WriteLine($"{entry.Name}: unsupported: {entry.UnavailableReason}");
                     continue;
                 }
-                var image = everything ? entry.Build() : BuildProgram(single!, parse.GetValue(set)).Image;
+                ProgramImage image;
+                try
+                {
+                    image = everything ? entry.Build(target: kernel) : BuildProgram(single!, parse.GetValue(set), kernel).Image;
+                }
+                catch (Exception e) when (e is ProgramUnsupportedException or EmitException { Feature: not null })
+                {
+                    var feature = e is ProgramUnsupportedException p ? p.Feature : ((EmitException)e).Feature!;
+                    console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{entry.Name}: unsupported: uses {feature.Name}; the target is {kernel} (needs Linux {feature.MinimumKernel})"));
+                    continue;
+                }
                 try
                 {
                     using var loaded = SockOpsHost.Load(image, VerifierLogLevel.Statistics);
                     var info = loaded.Info;
                     string stats = loaded.VerifierLog?.Split('\n').FirstOrDefault(l => l.StartsWith("processed ", StringComparison.Ordinal))?.Trim() ?? "";
                     console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{entry.Name}: accepted: {image.Slots} slots, {image.StackSize} bytes of stack, verified_insns {info.VerifiedInstructions}, jited {info.JitedSize} bytes; {stats}"));
+                        $"{entry.Name}: accepted: target {kernel}, {image.Slots} slots, {image.StackSize} bytes of stack, verified_insns {info.VerifiedInstructions}, jited {info.JitedSize} bytes; {stats}"));
+                }
+                catch (KernelNotSupportedException e)
+                {
+                    console.Out.WriteLine($"{entry.Name}: unsupported: {e.Reason} (needs Linux {e.Feature.MinimumKernel})");
                 }
                 catch (ProgramRefusedException e)
                 {
                     refused++;
-                    console.Out.WriteLine($"{entry.Name}: refused: {e.Message}");
+                    console.Out.WriteLine($"{entry.Name}: refused: {e.Message.ReplaceLineEndings(" ")}");
                 }
             }
             return refused == 0 ? 0 : CliApp.ExitBadInput;
@@ -129,10 +163,11 @@ internal static partial class Commands
         var name = new Argument<string>("NAME") { Description = "The program (see 'sockops list')." };
         var cgroupPath = new Option<string>("--cgroup") { Description = "The cgroup v2 directory to attach to.", Required = true };
         var set = SetOption();
-        var command = new Command("attach", "Attach a program to a cgroup and print what it reports until SIGINT/SIGTERM, then detach.") { name, cgroupPath, set };
+        var target = TargetOption("The kernel the program is built for.", "the running kernel");
+        var command = new Command("attach", "Attach a program to a cgroup and print what it reports until SIGINT/SIGTERM, then detach.") { name, cgroupPath, set, target };
         command.SetAction(parse =>
         {
-            var (entry, image) = BuildProgram(parse.GetValue(name)!, parse.GetValue(set));
+            var (entry, image) = BuildProgram(parse.GetValue(name)!, parse.GetValue(set), LiveTarget(parse.GetValue(target)));
             string path = parse.GetValue(cgroupPath)!;
             if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"{path}: no such cgroup directory");
             RequireBpfAccess("attach");
@@ -164,10 +199,11 @@ internal static partial class Commands
         var name = new Argument<string>("NAME") { Description = "The program (see 'sockops list')." };
         var commandLine = new Argument<string[]>("CMD") { Description = "The command and its arguments, after '--'.", Arity = ArgumentArity.OneOrMore };
         var set = SetOption();
-        var command = new Command("exec", "Run a command in a temporary cgroup with a program attached; print what the program reported; exit with the command's exit code.") { name, set, commandLine };
+        var target = TargetOption("The kernel the program is built for.", "the running kernel");
+        var command = new Command("exec", "Run a command in a temporary cgroup with a program attached; print what the program reported; exit with the command's exit code.") { name, set, target, commandLine };
         command.SetAction(parse =>
         {
-            var (entry, image) = BuildProgram(parse.GetValue(name)!, parse.GetValue(set));
+            var (entry, image) = BuildProgram(parse.GetValue(name)!, parse.GetValue(set), LiveTarget(parse.GetValue(target)));
             string[] argv = parse.GetValue(commandLine)!;
             RequireBpfAccess("exec");
             using var cgroup = Cgroup.CreateTemporary(prefix: "sockops-exec");
@@ -217,8 +253,9 @@ internal static partial class Commands
             using var cgroup = Cgroup.CreateTemporary(prefix: "sockops-demo");
             try
             {
-                using var metrics = SockOpsHost.Load(RttMetrics.Build());
-                using var clamp = SockOpsHost.Load(Clamp.Build());
+                var kernel = LiveTarget(null);
+                using var metrics = SockOpsHost.Load(RttMetrics.Build(target: kernel));
+                using var clamp = SockOpsHost.Load(Clamp.Build(target: kernel));
                 metrics.AttachTo(cgroup);
                 clamp.AttachTo(cgroup);
                 var table = new ConnectionTable();

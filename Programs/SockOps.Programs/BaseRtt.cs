@@ -1,3 +1,4 @@
+using SockOps.Emit.Assembler;
 using System.Runtime.InteropServices;
 using System.Text;
 using SockOps.Emit;
@@ -16,6 +17,9 @@ public static class BaseRtt
     /// <summary>One-line summary.</summary>
     public const string Summary = "Base RTT of 80 µs for TCP-NV connections between same-data-centre IPv6 peers (samples/bpf tcp_basertt)";
 
+    /// <summary>The oldest kernel the program can be built for (proven in the kernel matrix).</summary>
+    public static KernelVersion MinimumKernel { get; } = new(6, 1);
+
     /// <summary>Parameters; defaults are the sample's values.</summary>
     public sealed record Options
     {
@@ -32,8 +36,10 @@ public static class BaseRtt
         public uint W0, W1, W2, W3, W4;
     }
 
-    /// <summary>Builds the program.</summary>
-    public static ProgramImage Build(Options? options = null)
+    /// <summary>Builds the program for <paramref name="target"/> (default <see cref="KernelTargets.Default"/>; at least <see cref="MinimumKernel"/>).</summary>
+    /// <param name="options">Parameters (defaults when null).</param>
+    /// <param name="target">The kernel the program will run on.</param>
+    public static ProgramImage Build(Options? options = null, KernelVersion? target = null)
     {
         var o = options ?? new Options();
         byte[] name = Encoding.ASCII.GetBytes(o.Algorithm + "\0");
@@ -62,7 +68,7 @@ public static class BaseRtt
             });
             ctx.Reply.Set(rv);
             b.Return(1);
-        });
+        }, target: target);
     }
 
     /// <summary><c>!memcmp(buffer, name, sizeof name)</c> as word compares (masked where the name ends mid-word).</summary>

@@ -1,3 +1,4 @@
+using SockOps.Emit.Assembler;
 using SockOps.Emit;
 
 namespace SockOps.Programs;
@@ -12,6 +13,9 @@ public static class Clamp
 {
     /// <summary>One-line summary.</summary>
     public const string Summary = "Same-data-centre IPv6 connections on port 55601: SYN RTO 10, 150000-byte buffers, cwnd clamp 100 (seed example)";
+
+    /// <summary>The oldest kernel the program can be built for (proven in the kernel matrix).</summary>
+    public static KernelVersion MinimumKernel { get; } = new(6, 1);
 
     /// <summary>Parameters; defaults are the seed's values.</summary>
     public sealed record Options
@@ -28,8 +32,10 @@ public static class Clamp
         public bool Printk { get; init; }
     }
 
-    /// <summary>Builds the program.</summary>
-    public static ProgramImage Build(Options? options = null)
+    /// <summary>Builds the program for <paramref name="target"/> (default <see cref="KernelTargets.Default"/>; at least <see cref="MinimumKernel"/>).</summary>
+    /// <param name="options">Parameters (defaults when null).</param>
+    /// <param name="target">The kernel the program will run on.</param>
+    public static ProgramImage Build(Options? options = null, KernelVersion? target = null)
     {
         var o = options ?? new Options();
         return SockOpsProgram.Build("clamp", b =>
@@ -63,6 +69,6 @@ public static class Clamp
             if (o.Printk) b.Printk("Returning %d\n", rv);
             ctx.Reply.Set(rv);
             b.Return(1);
-        });
+        }, target: target);
     }
 }

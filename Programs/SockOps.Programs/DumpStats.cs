@@ -1,3 +1,4 @@
+using SockOps.Emit.Assembler;
 using System.Runtime.InteropServices;
 using SockOps.Emit;
 
@@ -32,6 +33,9 @@ public static class DumpStats
     /// <summary>One-line summary.</summary>
     public const string Summary = "RTT callbacks on; at most once a second per socket, publish dsack_dups/delivered/delivered_ce/retransmits (seed example)";
 
+    /// <summary>The oldest kernel the program can be built for (proven in the kernel matrix).</summary>
+    public static KernelVersion MinimumKernel { get; } = new(6, 1);
+
     /// <summary>The ring buffer map.</summary>
     public const string RingBufferName = "stats";
 
@@ -51,8 +55,10 @@ public static class DumpStats
         public uint RingBufferBytes { get; init; } = 64 * 1024;
     }
 
-    /// <summary>Builds the program.</summary>
-    public static ProgramImage Build(Options? options = null)
+    /// <summary>Builds the program for <paramref name="target"/> (default <see cref="KernelTargets.Default"/>; at least <see cref="MinimumKernel"/>).</summary>
+    /// <param name="options">Parameters (defaults when null).</param>
+    /// <param name="target">The kernel the program will run on.</param>
+    public static ProgramImage Build(Options? options = null, KernelVersion? target = null)
     {
         var o = options ?? new Options();
         return SockOpsProgram.Build("dump_stats", b =>
@@ -98,6 +104,6 @@ public static class DumpStats
                     });
                 }));
             b.Return(1);
-        });
+        }, target: target);
     }
 }

@@ -1,3 +1,4 @@
+using SockOps.Emit.Assembler;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using SockOps.Emit;
@@ -19,6 +20,9 @@ public static class HeaderOption
 {
     /// <summary>One-line summary.</summary>
     public const string Summary = "Write an experimental TCP option (kind 254, magic, value) on SYN and data segments; the peer records the value per connection";
+
+    /// <summary>The oldest kernel the program can be built for (proven in the kernel matrix).</summary>
+    public static KernelVersion MinimumKernel { get; } = new(6, 1);
 
     /// <summary>Hash map: passive socket cookie → the value received on data segments (PARSE_HDR_OPT_CB).</summary>
     public const string ReceivedMapName = "received";
@@ -53,8 +57,10 @@ public static class HeaderOption
         public uint Value;
     }
 
-    /// <summary>Builds the program.</summary>
-    public static ProgramImage Build(Options? options = null)
+    /// <summary>Builds the program for <paramref name="target"/> (default <see cref="KernelTargets.Default"/>; at least <see cref="MinimumKernel"/>).</summary>
+    /// <param name="options">Parameters (defaults when null).</param>
+    /// <param name="target">The kernel the program will run on.</param>
+    public static ProgramImage Build(Options? options = null, KernelVersion? target = null)
     {
         var o = options ?? new Options();
         // Bytes in packet order, read as a little-endian word: [254, len, magic hi, magic lo].
@@ -103,6 +109,6 @@ public static class HeaderOption
                 })
                 .End();
             b.Return(1);
-        });
+        }, target: target);
     }
 }

@@ -1,3 +1,4 @@
+using SockOps.Emit.Assembler;
 using SockOps.Emit;
 
 namespace SockOps.Programs;
@@ -12,6 +13,9 @@ public static class Iw
     /// <summary>One-line summary.</summary>
     public const string Summary = "Initial cwnd 40 (TCP_BPF_IW), rwnd 40 and 1.5 MB buffers for connections on port 55601 (samples/bpf tcp_iw)";
 
+    /// <summary>The oldest kernel the program can be built for (proven in the kernel matrix).</summary>
+    public static KernelVersion MinimumKernel { get; } = new(6, 1);
+
     /// <summary>Parameters; defaults are the sample's values.</summary>
     public sealed record Options
     {
@@ -25,8 +29,10 @@ public static class Iw
         public int InitialCwnd { get; init; } = 40;
     }
 
-    /// <summary>Builds the program.</summary>
-    public static ProgramImage Build(Options? options = null)
+    /// <summary>Builds the program for <paramref name="target"/> (default <see cref="KernelTargets.Default"/>; at least <see cref="MinimumKernel"/>).</summary>
+    /// <param name="options">Parameters (defaults when null).</param>
+    /// <param name="target">The kernel the program will run on.</param>
+    public static ProgramImage Build(Options? options = null, KernelVersion? target = null)
     {
         var o = options ?? new Options();
         return SockOpsProgram.Build("iw", b =>
@@ -54,6 +60,6 @@ public static class Iw
                 .Default(() => rv.Set(-1));
             ctx.Reply.Set(rv);
             b.Return(1);
-        });
+        }, target: target);
     }
 }

@@ -1,3 +1,4 @@
+using SockOps.Emit.Assembler;
 using System.Globalization;
 using System.Reflection;
 using System.Text;
@@ -25,11 +26,13 @@ public sealed class ProgramParameterException(string message) : ArgumentExceptio
 public sealed class CatalogEntry
 {
     private readonly Type? _optionsType;
-    private readonly Func<object?, ProgramImage>? _build;
+    private readonly Func<object?, KernelVersion?, ProgramImage>? _build;
 
-    internal CatalogEntry(string name, string summary, Type? optionsType, Func<object?, ProgramImage>? build, string? unavailableReason = null)
+    internal CatalogEntry(string name, string summary, KernelVersion minimumKernel, Type? optionsType, Func<object?, KernelVersion?, ProgramImage>? build,
+        string? unavailableReason = null)
     {
         Name = name;
+        MinimumKernel = minimumKernel;
         Summary = summary;
         _optionsType = optionsType;
         _build = build;
@@ -43,16 +46,22 @@ public sealed class CatalogEntry
     /// <summary>One line describing what it does.</summary>
     public string Summary { get; }
 
+    /// <summary>The oldest kernel the program can be built for (the first kernel with every feature it uses).</summary>
+    public KernelVersion MinimumKernel { get; }
+
     /// <summary>The parameters <c>--set</c> accepts.</summary>
     public IReadOnlyList<ProgramParameter> Parameters { get; }
 
     /// <summary>Why this program cannot be built here, or null when it can.</summary>
     public string? UnavailableReason { get; }
 
-    /// <summary>Builds the program with <paramref name="settings"/> (<c>key=value</c> pairs) over the defaults.</summary>
+    /// <summary>Builds the program with <paramref name="settings"/> (<c>key=value</c> pairs) over the defaults, for <paramref name="target"/>.</summary>
+    /// <param name="settings">Parameter values.</param>
+    /// <param name="target">The kernel the program will run on (default <see cref="KernelTargets.Default"/>).</param>
     /// <exception cref="ProgramParameterException">A setting names no parameter or its value does not parse.</exception>
     /// <exception cref="NotSupportedException">The program is unavailable (<see cref="UnavailableReason"/>).</exception>
-    public ProgramImage Build(IEnumerable<KeyValuePair<string, string>>? settings = null)
+    /// <exception cref="EmitException">The program uses a feature newer than <paramref name="target"/> (<see cref="EmitRule.TargetKernel"/>).</exception>
+    public ProgramImage Build(IEnumerable<KeyValuePair<string, string>>? settings = null, KernelVersion? target = null)
     {
         if (_build is null || _optionsType is null)
             throw new NotSupportedException($"{Name} is not available: {UnavailableReason}");
@@ -69,7 +78,7 @@ public sealed class CatalogEntry
         }
         try
         {
-            return _build(options);
+            return _build(options, target);
         }
         catch (ArgumentException e) when (e is not ProgramParameterException)
         {
@@ -143,25 +152,26 @@ public sealed class CatalogEntry
 /// <summary>The shipped programs by kebab-case name (what <c>sockops list</c> prints).</summary>
 public static class ProgramCatalog
 {
-    private static CatalogEntry Entry<TOptions>(string name, string summary, Func<TOptions?, ProgramImage> build) where TOptions : class =>
-        new(name, summary, typeof(TOptions), o => build((TOptions?)o));
+    private static CatalogEntry Entry<TOptions>(string name, string summary, KernelVersion minimumKernel, Func<TOptions?, KernelVersion?, ProgramImage> build)
+        where TOptions : class =>
+        new(name, summary, minimumKernel, typeof(TOptions), (o, target) => build((TOptions?)o, target));
 
     /// <summary>All programs, in the order <c>sockops list</c> prints them.</summary>
     public static IReadOnlyList<CatalogEntry> All { get; } =
     [
-        Entry<Clamp.Options>("clamp", Clamp.Summary, Clamp.Build),
-        Entry<DumpStats.Options>("dump-stats", DumpStats.Summary, DumpStats.Build),
-        Entry<SockMapAdder.Options>("sockmap-adder", SockMapAdder.Summary, SockMapAdder.Build),
-        Entry<SynRto.Options>("syn-rto", SynRto.Summary, SynRto.Build),
-        Entry<Bufs.Options>("bufs", Bufs.Summary, Bufs.Build),
-        Entry<Rwnd.Options>("rwnd", Rwnd.Summary, Rwnd.Build),
-        Entry<Iw.Options>("iw", Iw.Summary, Iw.Build),
-        Entry<Cong.Options>("cong", Cong.Summary, Cong.Build),
-        Entry<BaseRtt.Options>("base-rtt", BaseRtt.Summary, BaseRtt.Build),
-        Entry<TosReflect.Options>("tos-reflect", TosReflect.Summary, TosReflect.Build),
-        Entry<HeaderOption.Options>("header-option", HeaderOption.Summary, HeaderOption.Build),
-        Entry<RttMetrics.Options>("rtt-metrics", RttMetrics.Summary, RttMetrics.Build),
-        Entry<TxTimestamps.Options>("tx-timestamps", TxTimestamps.Summary, TxTimestamps.Build),
+        Entry<Clamp.Options>("clamp", Clamp.Summary, Clamp.MinimumKernel, Clamp.Build),
+        Entry<DumpStats.Options>("dump-stats", DumpStats.Summary, DumpStats.MinimumKernel, DumpStats.Build),
+        Entry<SockMapAdder.Options>("sockmap-adder", SockMapAdder.Summary, SockMapAdder.MinimumKernel, SockMapAdder.Build),
+        Entry<SynRto.Options>("syn-rto", SynRto.Summary, SynRto.MinimumKernel, SynRto.Build),
+        Entry<Bufs.Options>("bufs", Bufs.Summary, Bufs.MinimumKernel, Bufs.Build),
+        Entry<Rwnd.Options>("rwnd", Rwnd.Summary, Rwnd.MinimumKernel, Rwnd.Build),
+        Entry<Iw.Options>("iw", Iw.Summary, Iw.MinimumKernel, Iw.Build),
+        Entry<Cong.Options>("cong", Cong.Summary, Cong.MinimumKernel, Cong.Build),
+        Entry<BaseRtt.Options>("base-rtt", BaseRtt.Summary, BaseRtt.MinimumKernel, BaseRtt.Build),
+        Entry<TosReflect.Options>("tos-reflect", TosReflect.Summary, TosReflect.MinimumKernel, TosReflect.Build),
+        Entry<HeaderOption.Options>("header-option", HeaderOption.Summary, HeaderOption.MinimumKernel, HeaderOption.Build),
+        Entry<RttMetrics.Options>("rtt-metrics", RttMetrics.Summary, RttMetrics.MinimumKernel, RttMetrics.Build),
+        Entry<TxTimestamps.Options>("tx-timestamps", TxTimestamps.Summary, TxTimestamps.MinimumKernel, TxTimestamps.Build),
     ];
 
     /// <summary>The entry named <paramref name="name"/>.</summary>

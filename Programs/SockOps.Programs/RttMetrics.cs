@@ -1,3 +1,4 @@
+using SockOps.Emit.Assembler;
 using System.Runtime.InteropServices;
 using SockOps.Emit;
 
@@ -40,6 +41,9 @@ public static class RttMetrics
     /// <summary>One-line summary.</summary>
     public const string Summary = "Stream RTT, state-change, retransmit and RTO callbacks as ring-buffer events (cookie, state, srtt, cwnd, bytes, retransmits)";
 
+    /// <summary>The oldest kernel the program can be built for (proven in the kernel matrix).</summary>
+    public static KernelVersion MinimumKernel { get; } = new(6, 1);
+
     /// <summary>The ring buffer map.</summary>
     public const string RingBufferName = "events";
 
@@ -53,8 +57,10 @@ public static class RttMetrics
     /// <summary>The callbacks the program turns on.</summary>
     public const SockOpsCallbackFlags Callbacks = SockOpsCallbackFlags.Rtt | SockOpsCallbackFlags.State | SockOpsCallbackFlags.Retrans | SockOpsCallbackFlags.Rto;
 
-    /// <summary>Builds the program.</summary>
-    public static ProgramImage Build(Options? options = null)
+    /// <summary>Builds the program for <paramref name="target"/> (default <see cref="KernelTargets.Default"/>; at least <see cref="MinimumKernel"/>).</summary>
+    /// <param name="options">Parameters (defaults when null).</param>
+    /// <param name="target">The kernel the program will run on.</param>
+    public static ProgramImage Build(Options? options = null, KernelVersion? target = null)
     {
         var o = options ?? new Options();
         return SockOpsProgram.Build("rtt_metrics", b =>
@@ -102,6 +108,6 @@ public static class RttMetrics
                 b.RingBufSubmit(e);
             });
             b.Return(1);
-        });
+        }, target: target);
     }
 }

@@ -1,3 +1,4 @@
+using SockOps.Emit.Assembler;
 using SockOps.Emit;
 using static SockOps.Emit.ByteOrder;
 
@@ -14,6 +15,9 @@ public static class Rwnd
     /// <summary>One-line summary.</summary>
     public const string Summary = "Initial receive window of 40 packets for IPv6 peers in another data centre on port 55601 (samples/bpf tcp_rwnd)";
 
+    /// <summary>The oldest kernel the program can be built for (proven in the kernel matrix).</summary>
+    public static KernelVersion MinimumKernel { get; } = new(6, 1);
+
     /// <summary>Parameters; defaults are the sample's values.</summary>
     public sealed record Options
     {
@@ -23,8 +27,10 @@ public static class Rwnd
         public int InitialWindow { get; init; } = 40;
     }
 
-    /// <summary>Builds the program.</summary>
-    public static ProgramImage Build(Options? options = null)
+    /// <summary>Builds the program for <paramref name="target"/> (default <see cref="KernelTargets.Default"/>; at least <see cref="MinimumKernel"/>).</summary>
+    /// <param name="options">Parameters (defaults when null).</param>
+    /// <param name="target">The kernel the program will run on.</param>
+    public static ProgramImage Build(Options? options = null, KernelVersion? target = null)
     {
         var o = options ?? new Options();
         return SockOpsProgram.Build("rwnd", b =>
@@ -47,6 +53,6 @@ public static class Rwnd
                     @else: () => ReplyCounter.Increment(b, replies, ReplyCounter.Declined)));
             ctx.Reply.Set(rv);
             b.Return(1);
-        });
+        }, target: target);
     }
 }

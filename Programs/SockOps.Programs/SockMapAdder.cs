@@ -1,3 +1,4 @@
+using SockOps.Emit.Assembler;
 using SockOps.Emit;
 
 namespace SockOps.Programs;
@@ -11,6 +12,9 @@ public static class SockMapAdder
 {
     /// <summary>One-line summary.</summary>
     public const string Summary = "Passive sockets on local port 10000 → key 1, active sockets to port 10001 → key 10 of a sockhash/sockmap (seed example)";
+
+    /// <summary>The oldest kernel the program can be built for (proven in the kernel matrix).</summary>
+    public static KernelVersion MinimumKernel { get; } = new(6, 1);
 
     /// <summary>The socket map.</summary>
     public const string MapName = "sock_map";
@@ -32,8 +36,10 @@ public static class SockMapAdder
         public uint MaxEntries { get; init; } = 20;
     }
 
-    /// <summary>Builds the program.</summary>
-    public static ProgramImage Build(Options? options = null)
+    /// <summary>Builds the program for <paramref name="target"/> (default <see cref="KernelTargets.Default"/>; at least <see cref="MinimumKernel"/>).</summary>
+    /// <param name="options">Parameters (defaults when null).</param>
+    /// <param name="target">The kernel the program will run on.</param>
+    public static ProgramImage Build(Options? options = null, KernelVersion? target = null)
     {
         var o = options ?? new Options();
         return SockOpsProgram.Build("sockmap_adder", b =>
@@ -50,6 +56,6 @@ public static class SockMapAdder
                 .Case(SockOp.ActiveEstablishedCb, () => b.If(ctx.RemotePort == (uint)o.ActivePort, () => Add(o.ActiveKey)))
                 .End();
             b.Return(0);
-        });
+        }, target: target);
     }
 }

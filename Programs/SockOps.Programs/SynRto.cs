@@ -1,3 +1,4 @@
+using SockOps.Emit.Assembler;
 using SockOps.Emit;
 
 namespace SockOps.Programs;
@@ -13,6 +14,9 @@ public static class SynRto
     /// <summary>One-line summary.</summary>
     public const string Summary = "SYN/SYN-ACK RTO of 10 jiffies for same-data-centre IPv6 peers on port 55601 (samples/bpf tcp_synrto)";
 
+    /// <summary>The oldest kernel the program can be built for (proven in the kernel matrix).</summary>
+    public static KernelVersion MinimumKernel { get; } = new(6, 1);
+
     /// <summary>Parameters; defaults are the sample's values.</summary>
     public sealed record Options
     {
@@ -22,8 +26,10 @@ public static class SynRto
         public int RtoJiffies { get; init; } = 10;
     }
 
-    /// <summary>Builds the program.</summary>
-    public static ProgramImage Build(Options? options = null)
+    /// <summary>Builds the program for <paramref name="target"/> (default <see cref="KernelTargets.Default"/>; at least <see cref="MinimumKernel"/>).</summary>
+    /// <param name="options">Parameters (defaults when null).</param>
+    /// <param name="target">The kernel the program will run on.</param>
+    public static ProgramImage Build(Options? options = null, KernelVersion? target = null)
     {
         var o = options ?? new Options();
         return SockOpsProgram.Build("syn_rto", b =>
@@ -46,6 +52,6 @@ public static class SynRto
                     @else: () => ReplyCounter.Increment(b, replies, ReplyCounter.Declined)));
             ctx.Reply.Set(rv);
             b.Return(1);
-        });
+        }, target: target);
     }
 }

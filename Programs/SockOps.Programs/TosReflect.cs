@@ -1,3 +1,4 @@
+using SockOps.Emit.Assembler;
 using System.Runtime.InteropServices;
 using SockOps.Emit;
 
@@ -14,6 +15,9 @@ public static class TosReflect
     /// <summary>One-line summary.</summary>
     public const string Summary = "Reflect the TOS/traffic class of the received SYN onto the accepted socket (samples/bpf tcp_tos_reflect)";
 
+    /// <summary>The oldest kernel the program can be built for (proven in the kernel matrix).</summary>
+    public static KernelVersion MinimumKernel { get; } = new(6, 1);
+
     /// <summary>No parameters.</summary>
     public sealed record Options;
 
@@ -29,8 +33,10 @@ public static class TosReflect
         public ulong D0, D1, D2, D3, D4;
     }
 
-    /// <summary>Builds the program.</summary>
-    public static ProgramImage Build(Options? options = null)
+    /// <summary>Builds the program for <paramref name="target"/> (default <see cref="KernelTargets.Default"/>; at least <see cref="MinimumKernel"/>).</summary>
+    /// <param name="options">Parameters (defaults when null).</param>
+    /// <param name="target">The kernel the program will run on.</param>
+    public static ProgramImage Build(Options? options = null, KernelVersion? target = null)
     {
         _ = options;
         return SockOpsProgram.Build("tos_reflect", b =>
@@ -64,6 +70,6 @@ public static class TosReflect
                 .Default(() => rv.Set(-1));
             ctx.Reply.Set(rv);
             b.Return(1);
-        });
+        }, target: target);
     }
 }

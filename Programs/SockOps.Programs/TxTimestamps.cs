@@ -1,3 +1,4 @@
+using SockOps.Emit.Assembler;
 using System.Runtime.InteropServices;
 using SockOps.Emit;
 
@@ -27,6 +28,9 @@ public static class TxTimestamps
     /// <summary>One-line summary.</summary>
     public const string Summary = "Per-sendmsg latency sendmsg→ACK via the 6.15 TSTAMP callbacks and the bpf_sock_ops_enable_tx_tstamp kfunc";
 
+    /// <summary>The oldest kernel the program can be built for (proven in the kernel matrix).</summary>
+    public static KernelVersion MinimumKernel { get; } = new(6, 15);
+
     /// <summary>The ring buffer map.</summary>
     public const string RingBufferName = "latency";
 
@@ -45,8 +49,10 @@ public static class TxTimestamps
         public uint MaxSockets { get; init; } = 4096;
     }
 
-    /// <summary>Builds the program.</summary>
-    public static ProgramImage Build(Options? options = null)
+    /// <summary>Builds the program for <paramref name="target"/> (default <see cref="KernelTargets.Default"/>; at least <see cref="MinimumKernel"/>).</summary>
+    /// <param name="options">Parameters (defaults when null).</param>
+    /// <param name="target">The kernel the program will run on.</param>
+    public static ProgramImage Build(Options? options = null, KernelVersion? target = null)
     {
         var o = options ?? new Options();
         return SockOpsProgram.Build("tx_timestamps", b =>
@@ -80,6 +86,6 @@ public static class TxTimestamps
                 })
                 .End();
             b.Return(1);
-        });
+        }, target: target);
     }
 }

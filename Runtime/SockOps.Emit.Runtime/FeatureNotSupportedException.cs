@@ -5,7 +5,7 @@ public sealed class FeatureNotSupportedException : NotSupportedException
 {
     /// <summary>Creates the exception.</summary>
     public FeatureNotSupportedException(string probe, string minimumKernel, Exception? inner = null)
-        : base($"The running kernel ({Environment.OSVersion.Version}) does not support this: probe '{probe}' failed (expected from Linux {minimumKernel}).", inner)
+        : base($"The running kernel ({RunningKernel.Version}) does not support this: probe '{probe}' failed (expected from Linux {minimumKernel}).", inner)
     {
         Probe = probe;
         MinimumKernel = minimumKernel;

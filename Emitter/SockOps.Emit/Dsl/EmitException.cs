@@ -95,4 +95,7 @@ public sealed class EmitException : Exception
 
     /// <summary>The message without the location prefix.</summary>
     public string Detail { get; }
+
+    /// <summary>For <see cref="EmitRule.TargetKernel"/>: the feature newer than the target.</summary>
+    public KernelFeature? Feature { get; init; }
 }

@@ -97,7 +97,7 @@ public sealed partial class SockOpsBuilder
     internal void RequireKernel(KernelFeature feature, SourceLocation loc)
     {
         if (!Target.IsAtLeast(feature.MinimumKernel))
-            throw new EmitException(EmitRule.TargetKernel, loc, $"{feature.Name} needs Linux {feature.MinimumKernel}; this program targets {Target}.");
+            throw new EmitException(EmitRule.TargetKernel, loc, $"{feature.Name} needs Linux {feature.MinimumKernel}; this program targets {Target}.") { Feature = feature };
         foreach (var known in _requiredFeatures) if (ReferenceEquals(known, feature)) return;
         _requiredFeatures.Add(feature);
     }

@@ -324,7 +324,7 @@ public sealed partial class SockOpsBuilder
         BeginStatement(loc);
         int mark = StackMark;
         CheckOption(SocketOptions.CheckSetsockopt(level, optionName, 4), loc);
-        RequireOption(level, optionName, loc);
+        RequireOption(level, optionName, isSet: true, loc);
         short slot = Fold.IsConst(value.Expr, out long constant) ? ConstantSlot((int)constant, 4, loc) : ScalarOnStack(value.Expr, 4, loc);
         var v = Call(KernelNumbers.SetSockOpt, loc, Ty.I32, PointerKind.None, HelperArg.Ctx, HelperArg.Scalar(Fold.Const(Ty.U64, level)),
             HelperArg.Scalar(Fold.Const(Ty.U64, optionName)), HelperArg.Stack(slot), HelperArg.Scalar(Fold.Const(Ty.U64, 4)));
@@ -338,9 +338,9 @@ public sealed partial class SockOpsBuilder
     }
 
     /// <summary>A socket option newer than the target kernel fails with -EINVAL there: refused like any newer feature.</summary>
-    private void RequireOption(int level, int optionName, SourceLocation loc)
+    private void RequireOption(int level, int optionName, bool isSet, SourceLocation loc)
     {
-        if (SocketOptions.Find(level, optionName) is { } option) RequireKernel(option.Feature, loc);
+        if (SocketOptions.Find(level, optionName) is { } option) RequireKernel(isSet ? option.SetFeature : option.GetFeature, loc);
     }
 
     /// <summary><c>bpf_setsockopt(skops, SOL_SOCKET, option, &amp;value, 4)</c>.</summary>
@@ -374,7 +374,7 @@ public sealed partial class SockOpsBuilder
         {
             var (offset, length) = StringOnStack(value, loc);
             CheckOption(SocketOptions.CheckSetsockopt(level, optionName, length), loc);
-            RequireOption(level, optionName, loc);
+            RequireOption(level, optionName, isSet: true, loc);
             return Call(KernelNumbers.SetSockOpt, loc, Ty.I32, PointerKind.None, HelperArg.Ctx, HelperArg.Scalar(Fold.Const(Ty.U64, level)),
                 HelperArg.Scalar(Fold.Const(Ty.U64, optionName)), HelperArg.Stack(offset), HelperArg.Scalar(Fold.Const(Ty.U64, length)));
         }, At(file, line, member));
@@ -385,7 +385,7 @@ public sealed partial class SockOpsBuilder
         var loc = At(file, line, member);
         BeginStatement(loc);
         CheckOption(SocketOptions.CheckGetsockopt(level, optionName, 4), loc);
-        RequireOption(level, optionName, loc);
+        RequireOption(level, optionName, isSet: true, loc);
         short slot = AllocateStack(4, 4, loc, permanent: true);
         var memory = new MemoryBase { Kind = PointerKind.Stack, StackOffset = slot, Size = 4, Description = "the getsockopt buffer" };
         var v = Call(KernelNumbers.GetSockOpt, loc, Ty.I32, PointerKind.None, HelperArg.Ctx, HelperArg.Scalar(Fold.Const(Ty.U64, level)),
@@ -399,7 +399,7 @@ public sealed partial class SockOpsBuilder
         where T : unmanaged =>
         Statement(loc =>
         {
-            RequireOption(level, optionName, loc);
+            RequireOption(level, optionName, isSet: false, loc);
             return Call(KernelNumbers.GetSockOpt, loc, Ty.I32, PointerKind.None, HelperArg.Ctx, HelperArg.Scalar(Fold.Const(Ty.U64, level)),
                 HelperArg.Scalar(Fold.Const(Ty.U64, optionName)), StackObject(buffer, -1, "The buffer", loc), HelperArg.Scalar(Fold.Const(Ty.U64, buffer.Size)));
         }, At(file, line, member));

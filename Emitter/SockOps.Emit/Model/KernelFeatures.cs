@@ -73,14 +73,14 @@ public static class KernelTargets
     /// not allowed"; the emitter stores a register instead (<c>STX</c>) for older targets.
     /// </summary>
     public static KernelFeature ImmediateStoreIntoContext { get; } =
-        new(KernelFeatureKind.Instruction, "immediate store (BPF_ST) into the ctx", new(6, 4), "bpf: allow ctx writes using BPF_ST_MEM instruction (v6.4)");
+        new(KernelFeatureKind.Instruction, "immediate store (BPF_ST) into the ctx", new(6, 4), "0d80a619c113 bpf: allow ctx writes using BPF_ST_MEM instruction (v6.4)");
 
     /// <summary>
-    /// RTT_CB's arguments: since 6.10 (approximately; see docs/kernels.md) <c>tcp_bpf_rtt(sk, mrtt_us, srtt)</c> passes the
+    /// RTT_CB's arguments: since 6.10 <c>tcp_bpf_rtt(sk, mrtt_us, srtt)</c> passes the
     /// new sample in args[0] and the updated smoothed RTT in args[1]; 6.1 passes no arguments (both read 0).
     /// </summary>
     public static KernelFeature RttCallbackArguments { get; } =
-        new(KernelFeatureKind.CallbackArguments, "RTT_CB arguments (mrtt, srtt)", new(6, 10), "tcp: add mrtt and srtt as BPF_SOCK_OPS_RTT_CB args");
+        new(KernelFeatureKind.CallbackArguments, "RTT_CB arguments (mrtt, srtt)", new(6, 10), "tcp: add mrtt and srtt as BPF_SOCK_OPS_RTT_CB args (Philo Lu, v6.10): 6.1 calls tcp_bpf_rtt(sk) with none");
 
     /// <summary><c>bpf_cast_to_kern_ctx</c> (a generic kfunc; 6.2).</summary>
     public static KernelFeature CastToKernelContext { get; } =

@@ -16,7 +16,7 @@ public sealed class SockOpsContextField : StructField
     {
         IsWritable = writable;
         LoadedKind = loadedKind;
-        MinimumKernel = minimumKernel ?? SockOpsContext.BaselineKernel;
+        MinimumKernel = minimumKernel ?? FirstKernelWith(offset, arrayName ?? name);
     }
 
     /// <summary>
@@ -33,6 +33,20 @@ public sealed class SockOpsContextField : StructField
 
     /// <summary>The first kernel whose <c>struct bpf_sock_ops</c> has the field (6.2 for <c>skb_hwtstamp</c>).</summary>
     public KernelVersion MinimumKernel { get; }
+
+    /// <summary>
+    /// When each part of <c>struct bpf_sock_ops</c> appeared (include/uapi/linux/bpf.h history, checked in the 5.10, 5.15,
+    /// 6.1 and 6.12 trees): the v4.13 members up to local_port, args (4.16, sharing reply's word), the tcp_sock
+    /// members from is_fullsock to bytes_acked (4.16), sk (5.3), skb_data … skb_tcp_flags (5.10).
+    /// </summary>
+    private static KernelVersion FirstKernelWith(int offset, string name) => offset switch
+    {
+        _ when name == "args" => new(4, 16),
+        < 72 => new(4, 13),
+        < 184 => new(4, 16),
+        < 192 => new(5, 3),
+        _ => new(5, 10),
+    };
 
     private KernelFeature? _feature;
 

@@ -144,15 +144,23 @@ public enum OptionLengthRule
 /// <param name="LengthRule">The optlen rule.</param>
 /// <param name="CanSet">Whether <c>bpf_setsockopt</c> accepts it.</param>
 /// <param name="CanGet">Whether <c>bpf_getsockopt</c> accepts it.</param>
-/// <param name="MinimumKernel">The first kernel that knows it.</param>
+/// <param name="MinimumKernel">The first kernel whose <c>bpf_setsockopt</c> accepts it (for a get-only option: whose <c>bpf_getsockopt</c> does).</param>
 /// <param name="Notes">Runtime conditions (value ranges, socket family).</param>
 public sealed record SocketOption(SocketOptionLevel Level, int OptionName, string CName, SocketOptionValueType ValueType,
     OptionLengthRule LengthRule, bool CanSet, bool CanGet, KernelVersion MinimumKernel, string Notes)
 {
-    private KernelFeature? _feature;
+    /// <summary>The first kernel whose <c>bpf_getsockopt</c> accepts it (often later than set: 6.0 reworked get).</summary>
+    public KernelVersion GetMinimumKernel { get; init; } = MinimumKernel;
 
-    /// <summary>The option as a kernel feature (setting or getting it for an older target is refused at emit time).</summary>
-    public KernelFeature Feature => _feature ??= new KernelFeature(KernelFeatureKind.SocketOption, CName, MinimumKernel, "net/core/filter.c bpf_setsockopt/bpf_getsockopt option lists");
+    private KernelFeature? _setFeature, _getFeature;
+
+    /// <summary>Setting the option, as a kernel feature (for an older target it is refused at emit time).</summary>
+    public KernelFeature SetFeature => _setFeature ??= new KernelFeature(KernelFeatureKind.SocketOption, "bpf_setsockopt " + CName, MinimumKernel,
+        "net/core/filter.c bpf_setsockopt option lists (docs/kernel-features.tsv)");
+
+    /// <summary>Getting the option, as a kernel feature.</summary>
+    public KernelFeature GetFeature => _getFeature ??= new KernelFeature(KernelFeatureKind.SocketOption, "bpf_getsockopt " + CName, GetMinimumKernel,
+        "net/core/filter.c bpf_getsockopt option lists (docs/kernel-features.tsv)");
 
     /// <summary>Whether <paramref name="optlen"/> satisfies <see cref="LengthRule"/>.</summary>
     public bool AcceptsLength(int optlen) => LengthRule switch
@@ -180,64 +188,64 @@ public sealed record SocketOption(SocketOptionLevel Level, int OptionName, strin
 /// </summary>
 public static class SocketOptions
 {
-    private static readonly KernelVersion Base = SockOpsContext.BaselineKernel;
-    private static readonly KernelVersion V612 = new(6, 12);
-    private static readonly KernelVersion V615 = new(6, 15);
+    private static KernelVersion V(int major, int minor) => new(major, minor);
 
-    private static SocketOption Int(SocketOptionLevel level, int name, string cName, bool set = true, bool get = true, KernelVersion? since = null, string notes = "") =>
-        new(level, name, cName, SocketOptionValueType.Int32, OptionLengthRule.Exactly4, set, get, since ?? Base, notes);
+    // Versions from docs/kernel-features.tsv (set, then get): read in the 5.10, 5.15, 6.1 and 6.12 source trees.
+    private static SocketOption Int(SocketOptionLevel level, int name, string cName, KernelVersion since, KernelVersion? getSince = null,
+        bool set = true, bool get = true, string notes = "") =>
+        new(level, name, cName, SocketOptionValueType.Int32, OptionLengthRule.Exactly4, set, get, since, notes) { GetMinimumKernel = getSince ?? since };
 
     /// <summary>Every accepted (level, optname), in the order of reference §3.1.</summary>
     public static IReadOnlyList<SocketOption> All { get; } =
     [
-        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.ReuseAddr, "SO_REUSEADDR"),
-        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.SndBuf, "SO_SNDBUF", notes: "the kernel stores twice the value"),
-        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.RcvBuf, "SO_RCVBUF"),
-        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.KeepAlive, "SO_KEEPALIVE"),
-        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.Priority, "SO_PRIORITY"),
-        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.ReusePort, "SO_REUSEPORT"),
-        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.RcvLowat, "SO_RCVLOWAT"),
+        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.ReuseAddr, "SO_REUSEADDR", V(6,0), V(6,0)),
+        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.SndBuf, "SO_SNDBUF", V(4,13), V(6,0), notes: "the kernel stores twice the value"),
+        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.RcvBuf, "SO_RCVBUF", V(4,13), V(6,0)),
+        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.KeepAlive, "SO_KEEPALIVE", V(5,9), V(6,0)),
+        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.Priority, "SO_PRIORITY", V(4,14), V(5,12)),
+        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.ReusePort, "SO_REUSEPORT", V(5,12), V(5,12)),
+        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.RcvLowat, "SO_RCVLOWAT", V(4,20), V(6,0)),
         new(SocketOptionLevel.Socket, (int)SocketLevelOption.BindToDevice, "SO_BINDTODEVICE", SocketOptionValueType.String,
-            OptionLengthRule.AnyPositive, true, false, Base, "device name; get returns -EINVAL"),
-        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.Mark, "SO_MARK"),
-        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.MaxPacingRate, "SO_MAX_PACING_RATE"),
-        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.BindToIfIndex, "SO_BINDTOIFINDEX"),
-        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.TxRehash, "SO_TXREHASH"),
-        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.BpfCallbackFlags, "SK_BPF_CB_FLAGS", since: V615,
+            OptionLengthRule.AnyPositive, true, false, V(5, 8), "device name; get returns -EINVAL"),
+        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.Mark, "SO_MARK", V(4,14), V(5,12)),
+        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.MaxPacingRate, "SO_MAX_PACING_RATE", V(4,14), V(6,0)),
+        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.BindToIfIndex, "SO_BINDTOIFINDEX", V(5,12), V(5,12)),
+        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.TxRehash, "SO_TXREHASH", V(5,18), V(6,0)),
+        Int(SocketOptionLevel.Socket, (int)SocketLevelOption.BpfCallbackFlags, "SK_BPF_CB_FLAGS", V(6,15), V(6,15),
             notes: "value must be a subset of SK_BPF_CB_MASK (1) else -EINVAL"),
-        Int(SocketOptionLevel.Tcp, (int)TcpOption.NoDelay, "TCP_NODELAY"),
-        Int(SocketOptionLevel.Tcp, (int)TcpOption.MaxSeg, "TCP_MAXSEG"),
-        Int(SocketOptionLevel.Tcp, (int)TcpOption.KeepIdle, "TCP_KEEPIDLE"),
-        Int(SocketOptionLevel.Tcp, (int)TcpOption.KeepIntvl, "TCP_KEEPINTVL"),
-        Int(SocketOptionLevel.Tcp, (int)TcpOption.KeepCnt, "TCP_KEEPCNT"),
-        Int(SocketOptionLevel.Tcp, (int)TcpOption.SynCnt, "TCP_SYNCNT"),
-        Int(SocketOptionLevel.Tcp, (int)TcpOption.WindowClamp, "TCP_WINDOW_CLAMP"),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.NoDelay, "TCP_NODELAY", V(6,0), V(6,0)),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.MaxSeg, "TCP_MAXSEG", V(6,0), V(6,0)),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.KeepIdle, "TCP_KEEPIDLE", V(5,9), V(6,0)),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.KeepIntvl, "TCP_KEEPINTVL", V(5,9), V(6,0)),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.KeepCnt, "TCP_KEEPCNT", V(5,9), V(6,0)),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.SynCnt, "TCP_SYNCNT", V(5,9), V(6,0)),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.WindowClamp, "TCP_WINDOW_CLAMP", V(5,13), V(6,0)),
         new(SocketOptionLevel.Tcp, (int)TcpOption.Congestion, "TCP_CONGESTION", SocketOptionValueType.String,
-            OptionLengthRule.AtLeast2, true, true, Base, "algorithm name; an unavailable one gives -ENOTSUPP (-524); get forces a trailing NUL"),
-        Int(SocketOptionLevel.Tcp, (int)TcpOption.ThinLinearTimeouts, "TCP_THIN_LINEAR_TIMEOUTS"),
-        Int(SocketOptionLevel.Tcp, (int)TcpOption.UserTimeout, "TCP_USER_TIMEOUT"),
-        Int(SocketOptionLevel.Tcp, (int)TcpOption.NotSentLowat, "TCP_NOTSENT_LOWAT"),
-        Int(SocketOptionLevel.Tcp, (int)TcpOption.SaveSyn, "TCP_SAVE_SYN"),
+            OptionLengthRule.AtLeast2, true, true, V(4, 13), "algorithm name; an unavailable one gives -ENOTSUPP (-524); get forces a trailing NUL") { GetMinimumKernel = V(4, 15) },
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.ThinLinearTimeouts, "TCP_THIN_LINEAR_TIMEOUTS", V(6,0), V(6,0)),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.UserTimeout, "TCP_USER_TIMEOUT", V(5,9), V(6,0)),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.NotSentLowat, "TCP_NOTSENT_LOWAT", V(5,10), V(6,0)),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.SaveSyn, "TCP_SAVE_SYN", V(5,10), V(6,0)),
         new(SocketOptionLevel.Tcp, (int)TcpOption.SavedSyn, "TCP_SAVED_SYN", SocketOptionValueType.Bytes,
-            OptionLengthRule.AtLeast1, false, true, Base, "get copies the saved SYN; set gives -ENOPROTOOPT"),
-        Int(SocketOptionLevel.Tcp, (int)TcpOption.RtoMaxMs, "TCP_RTO_MAX_MS", since: V615),
-        Int(SocketOptionLevel.Tcp, (int)TcpOption.BpfIw, "TCP_BPF_IW", get: false,
+            OptionLengthRule.AtLeast1, false, true, V(5, 10), "get copies the saved SYN; set gives -ENOPROTOOPT"),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.RtoMaxMs, "TCP_RTO_MAX_MS", V(6,15), V(6,15)),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.BpfIw, "TCP_BPF_IW", V(4,13), get: false,
             notes: "value > 0 and only before data is sent; get returns -EINVAL"),
-        Int(SocketOptionLevel.Tcp, (int)TcpOption.BpfSndCwndClamp, "TCP_BPF_SNDCWND_CLAMP", get: false,
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.BpfSndCwndClamp, "TCP_BPF_SNDCWND_CLAMP", V(4,13), get: false,
             notes: "value > 0; also sets snd_ssthresh; get returns -EINVAL"),
-        Int(SocketOptionLevel.Tcp, (int)TcpOption.BpfDelackMax, "TCP_BPF_DELACK_MAX", notes: "µs; TCP_TIMEOUT_MIN ≤ jiffies ≤ TCP_DELACK_MAX (200 ms)"),
-        Int(SocketOptionLevel.Tcp, (int)TcpOption.BpfRtoMin, "TCP_BPF_RTO_MIN", notes: "µs; TCP_TIMEOUT_MIN ≤ jiffies ≤ TCP_RTO_MIN (200 ms)"),
-        new(SocketOptionLevel.Tcp, (int)TcpOption.BpfSyn, "TCP_BPF_SYN", SocketOptionValueType.Bytes, OptionLengthRule.AnyPositive, false, true, Base,
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.BpfDelackMax, "TCP_BPF_DELACK_MAX", V(5,10), V(6,18), notes: "µs; TCP_TIMEOUT_MIN ≤ jiffies ≤ TCP_DELACK_MAX (200 ms); get -EINVAL before 6.18"),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.BpfRtoMin, "TCP_BPF_RTO_MIN", V(5,10), V(6,18), notes: "µs; TCP_TIMEOUT_MIN ≤ jiffies ≤ TCP_RTO_MIN (200 ms); get -EINVAL before 6.18"),
+        new(SocketOptionLevel.Tcp, (int)TcpOption.BpfSyn, "TCP_BPF_SYN", SocketOptionValueType.Bytes, OptionLengthRule.AnyPositive, false, true, V(5, 10),
             "returns bytes copied, -ENOSPC if truncated, -ENOENT without a SYN"),
-        new(SocketOptionLevel.Tcp, (int)TcpOption.BpfSynIp, "TCP_BPF_SYN_IP", SocketOptionValueType.Bytes, OptionLengthRule.AnyPositive, false, true, Base,
+        new(SocketOptionLevel.Tcp, (int)TcpOption.BpfSynIp, "TCP_BPF_SYN_IP", SocketOptionValueType.Bytes, OptionLengthRule.AnyPositive, false, true, V(5, 10),
             "IP + TCP header of the SYN"),
-        new(SocketOptionLevel.Tcp, (int)TcpOption.BpfSynMac, "TCP_BPF_SYN_MAC", SocketOptionValueType.Bytes, OptionLengthRule.AnyPositive, false, true, Base,
+        new(SocketOptionLevel.Tcp, (int)TcpOption.BpfSynMac, "TCP_BPF_SYN_MAC", SocketOptionValueType.Bytes, OptionLengthRule.AnyPositive, false, true, V(5, 10),
             "MAC + IP + TCP header of the SYN"),
-        Int(SocketOptionLevel.Tcp, (int)TcpOption.BpfSockOpsCbFlags, "TCP_BPF_SOCK_OPS_CB_FLAGS", since: V612,
-            notes: "value must be a subset of BPF_SOCK_OPS_ALL_CB_FLAGS (0x7F) else -EINVAL; version approximate"),
-        Int(SocketOptionLevel.Ip, (int)IpOption.Tos, "IP_TOS", notes: "AF_INET sockets only"),
-        Int(SocketOptionLevel.Ipv6, (int)Ipv6Option.TClass, "IPV6_TCLASS", notes: "AF_INET6 sockets only"),
-        Int(SocketOptionLevel.Ipv6, (int)Ipv6Option.AutoFlowLabel, "IPV6_AUTOFLOWLABEL", notes: "AF_INET6 sockets only"),
+        Int(SocketOptionLevel.Tcp, (int)TcpOption.BpfSockOpsCbFlags, "TCP_BPF_SOCK_OPS_CB_FLAGS", V(6,12), V(6,12),
+            notes: "value must be a subset of BPF_SOCK_OPS_ALL_CB_FLAGS (0x7F) else -EINVAL; set and get 6.12"),
+        Int(SocketOptionLevel.Ip, (int)IpOption.Tos, "IP_TOS", V(4,20), V(5,2), notes: "AF_INET sockets only"),
+        Int(SocketOptionLevel.Ipv6, (int)Ipv6Option.TClass, "IPV6_TCLASS", V(4,20), V(5,2), notes: "AF_INET6 sockets only"),
+        Int(SocketOptionLevel.Ipv6, (int)Ipv6Option.AutoFlowLabel, "IPV6_AUTOFLOWLABEL", V(6,0), V(6,0), notes: "AF_INET6 sockets only"),
     ];
 
     private static readonly Dictionary<(int Level, int Name), SocketOption> Index =
@@ -274,8 +282,9 @@ public static class SocketOptions
         if (!isSet && !option.CanGet) return $"{helper}: {option.CName} can only be set ({option.Notes})";
         if (!option.AcceptsLength(optlen))
             return string.Create(CultureInfo.InvariantCulture, $"{helper}: {option.CName} needs optlen {option.DescribeLength()}, not {optlen} (-EINVAL)");
-        if (targetKernel is not null && targetKernel < option.MinimumKernel)
-            return $"{helper}: {option.CName} needs Linux {option.MinimumKernel}+, the target is {targetKernel}";
+        var since = isSet ? option.MinimumKernel : option.GetMinimumKernel;
+        if (targetKernel is { } target && !target.IsAtLeast(since))
+            return $"{helper}: {option.CName} needs Linux {since}+, the target is {target}";
         return null;
     }
 }

@@ -17,11 +17,13 @@ public static class SockOpsHost
     /// <param name="logLevel">Verifier log to keep for a successful load (<see cref="VerifierLogLevel.Statistics"/> gives the verifier's counters).</param>
     /// <param name="debugInfo">Load BTF function and line info from the image's source map, so the verifier log and
     /// <c>bpftool prog dump xlated … linum</c> show the C# lines.</param>
+    /// <exception cref="KernelNotSupportedException">The running kernel lacks a feature the program uses (checked before anything is created).</exception>
     /// <exception cref="ProgramRefusedException">The verifier refused the program; the message names the C# line.</exception>
     /// <exception cref="BpfException">A map or the program could not be created for another reason.</exception>
     public static LoadedSockOpsProgram Load(ProgramImage image, VerifierLogLevel logLevel = VerifierLogLevel.None, bool debugInfo = true)
     {
         ArgumentNullException.ThrowIfNull(image);
+        KernelCompatibility.Check(image);
         var owned = new List<IDisposable>();
         var maps = new Dictionary<string, BpfMap>(StringComparer.Ordinal);
         try
@@ -74,7 +76,7 @@ public static class SockOpsHost
         foreach (var kfunc in image.KfuncReferences)
         {
             uint id = KernelBtf.Current.FindFunction(kfunc.Name)
-                ?? throw new FeatureNotSupportedException($"kfunc:{kfunc.Name}", "6.15");
+                ?? throw new FeatureNotSupportedException($"kfunc:{kfunc.Name}", image.RequiredFeatures.FirstOrDefault(f => f.Name == kfunc.Name)?.MinimumKernel.ToString() ?? "unknown");
             var call = code[kfunc.InstructionIndex];
             code[kfunc.InstructionIndex] = new Instruction(call.Opcode, call.DestinationIndex, call.SourceIndex, call.Offset, checked((int)id));
         }

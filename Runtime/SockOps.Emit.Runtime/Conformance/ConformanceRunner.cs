@@ -12,6 +12,8 @@ public enum ConformanceOutcome
     Failed,
     /// <summary>The test needs a cpu version above the selected one, or an instruction Linux lacks.</summary>
     Skipped,
+    /// <summary>An instruction form is newer than the target kernel: refused before loading (never sent to the kernel).</summary>
+    Unsupported,
 }
 
 /// <summary>Result of one conformance test file.</summary>
@@ -33,7 +35,14 @@ public static class ConformanceRunner
     private const int MinimumPacketSize = 14;
 
     /// <summary>Runs one test file with the given cpu version (3 or 4).</summary>
-    public static ConformanceResult Run(string path, int cpuVersion = 4)
+    /// <param name="path">The <c>.data</c> file.</param>
+    /// <param name="cpuVersion">3 skips the v4-only tests, as the suite's own runner does.</param>
+    /// <param name="target">
+    /// The kernel the programs are for: a test whose instructions include a form newer than it
+    /// (<see cref="InstructionKernelSupport"/>) is <see cref="ConformanceOutcome.Unsupported"/> and never loaded.
+    /// Null: no check (whatever the running kernel says).
+    /// </param>
+    public static ConformanceResult Run(string path, int cpuVersion = 4, KernelVersion? target = null)
     {
         string name = Path.GetFileName(path);
         ConformanceDataFile data;
@@ -59,6 +68,9 @@ public static class ConformanceRunner
         int required = CpuVersion.Required(assembled.Instructions);
         if (required > cpuVersion)
             return new(name, ConformanceOutcome.Skipped, $"needs cpu v{required}");
+        if (target is { } kernel && InstructionKernelSupport.FirstUnsupported(assembled.Instructions, kernel) is { } unsupported)
+            return new(name, ConformanceOutcome.Unsupported,
+                $"instruction {unsupported.Index} is {unsupported.Form.Name}, which needs Linux {unsupported.Form.MinimumKernel}; the target is {kernel}");
 
         byte[] memory = [.. data.Memory];
         List<Instruction> program = Wrap(assembled.Instructions, data.HasMemory ? memory.Length : null);
@@ -94,8 +106,11 @@ public static class ConformanceRunner
     }
 
     /// <summary>Runs every <c>*.data</c> file of a directory, in name order.</summary>
-    public static IEnumerable<ConformanceResult> RunDirectory(string directory, int cpuVersion = 4) =>
-        Directory.GetFiles(directory, "*.data").Order(StringComparer.Ordinal).Select(f => Run(f, cpuVersion));
+    /// <param name="directory">The directory.</param>
+    /// <param name="cpuVersion">3 or 4.</param>
+    /// <param name="target">The target kernel (see <see cref="Run"/>).</param>
+    public static IEnumerable<ConformanceResult> RunDirectory(string directory, int cpuVersion = 4, KernelVersion? target = null) =>
+        Directory.GetFiles(directory, "*.data").Order(StringComparer.Ordinal).Select(f => Run(f, cpuVersion, target));
 
     /// <summary>
     /// Whether a failure is one the suite's own runner also has on Linux: the kernel verifier refuses

@@ -134,7 +134,7 @@ public class DebugInfoKernelTests
         {
             b.Context.Reply.Set(7);
             b.Return(1);
-        });
+        }, target: Assembler.KernelVersion.Linux6_18);
         // The reply store (the first instruction of its line) redirected to args[1], which the kernel refuses to write;
         // the source map still says which C# line emitted it.
         int store = Enumerable.Range(0, image.Instructions.Count).Single(i => image.Instructions[i].Class == Assembler.InstructionClass.St && image.Instructions[i].Offset == 4);

@@ -196,7 +196,7 @@ public class DifferentialFuzzTests(ITestOutputHelper output)
         var ring = b.RingBuf("ring", 4096);
         var storage = b.Map<int, ulong>("storage", MapKind.SkStorage, 0, MapFlags.NoPrealloc);
         new RandomProgram(new Random(seed), b, array, ring, storage).Body();
-    }, capabilities: capabilities);
+    }, capabilities: capabilities, target: TestSupport.HostKernel.Target);
 
     [Fact]
     public void Accepted_programs_also_load_without_cap_perfmon()

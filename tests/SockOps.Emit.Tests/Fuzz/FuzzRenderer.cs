@@ -1,3 +1,4 @@
+using SockOps.Emit.Assembler;
 using System.Runtime.InteropServices;
 
 namespace SockOps.Emit.Tests.Fuzz;
@@ -48,12 +49,12 @@ internal sealed class FuzzRenderer
     /// <summary>The innermost statement that was being rendered when the DSL threw (null: thrown at the end).</summary>
     public FStmt? Failed { get; private set; }
 
-    /// <summary>Renders the program as written (the DSL may refuse it) for <paramref name="target"/> (default: the DSL's default target).</summary>
-    public static ProgramImage Render(FProgram program, out FuzzRenderer renderer, SockOps.Emit.Assembler.KernelVersion? target = null)
+    /// <summary>Renders the program as written (the DSL may refuse it).</summary>
+    public static ProgramImage Render(FProgram program, out FuzzRenderer renderer, KernelVersion? target = null)
     {
         renderer = new FuzzRenderer(program, null);
         var r = renderer;
-        return SockOpsProgram.Build("fuzz", b => r.Body(b), program.License, target: target);
+        return SockOpsProgram.Build("fuzz", b => r.Body(b), program.License, target: target ?? TestSupport.HostKernel.Target);
     }
 
     /// <summary>Renders the forced twin (license GPL when the refusal was the license).</summary>
@@ -64,7 +65,7 @@ internal sealed class FuzzRenderer
     {
         var r = renderer = new FuzzRenderer(program, plan);
         string license = plan.Rule == EmitRule.HelperNotAllowed ? "GPL" : program.License;
-        return SockOpsProgram.Build("fuzz_forced", b => r.Body(b), license);
+        return SockOpsProgram.Build("fuzz_forced", b => r.Body(b), license, target: TestSupport.HostKernel.Target);
     }
 
     private bool Forced => _plan is not null;
