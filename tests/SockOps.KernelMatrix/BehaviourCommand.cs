@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using SockOps.Emit;
+using SockOps.Emit.Assembler;
 using SockOps.Emit.Runtime;
 using SockOps.Programs;
 using SockOps.Programs.Hosting;
@@ -17,6 +18,9 @@ namespace SockOps.KernelMatrix;
 internal static class BehaviourCommand
 {
     private const int SolSocket = 1, SoCookie = 57;
+
+    /// <summary>Every program is built for the running kernel.</summary>
+    private static readonly KernelVersion Target = Program.RunningKernel();
 
     private static readonly (string Name, Func<Cgroup, string> Check)[] Checks =
     [
@@ -39,7 +43,7 @@ internal static class BehaviourCommand
             try
             {
                 using var cgroup = Cgroup.CreateTemporary(parent, "sockops-matrix");
-                verdict = "PASS " + check(cgroup);
+                verdict = $"PASS (built for {Target}) " + check(cgroup);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -55,7 +59,7 @@ internal static class BehaviourCommand
     /// <summary>Clamp (defaults): an IPv6 loopback connection on port 55601 gets 150000-byte buffers on both ends (read back doubled); another port keeps the defaults.</summary>
     private static string ClampCheck(Cgroup cgroup)
     {
-        using var loaded = SockOpsHost.Load(Clamp.Build());
+        using var loaded = SockOpsHost.Load(Clamp.Build(target: Target));
         loaded.AttachTo(cgroup);
         int[] clamped, other;
         using (CgroupScope.Enter(cgroup))
@@ -90,7 +94,7 @@ internal static class BehaviourCommand
         var details = new List<string>();
         foreach (bool sockMap in new[] { false, true })
         {
-            using var loaded = SockOpsHost.Load(SockMapAdder.Build(new SockMapAdder.Options { SockMap = sockMap }));
+            using var loaded = SockOpsHost.Load(SockMapAdder.Build(new SockMapAdder.Options { SockMap = sockMap }, Target));
             loaded.AttachTo(cgroup);
             var sockets = new List<Socket>();
             try
@@ -139,7 +143,7 @@ internal static class BehaviourCommand
     /// <summary>RttMetrics: three IPv4 connections echo 64 KiB four times; every socket of them streams RTT_CB events, all with srtt &gt; 0.</summary>
     private static string RttMetricsCheck(Cgroup cgroup)
     {
-        using var loaded = SockOpsHost.Load(RttMetrics.Build());
+        using var loaded = SockOpsHost.Load(RttMetrics.Build(target: Target));
         loaded.AttachTo(cgroup);
         var cookies = new List<ulong>();
         using (CgroupScope.Enter(cgroup))
@@ -182,20 +186,29 @@ internal static class BehaviourCommand
             $"{events.Count} events, {rtt.Count} RTT_CB for all {cookies.Count} sockets, srtt {rtt.Min(e => e.SrttUs >> 3)}..{rtt.Max(e => e.SrttUs >> 3)} us");
     }
 
+    /// <summary>A listener; a fixed port still held by another process (a test run beside this one) is retried for up to 10 s.</summary>
     private static Socket Listen(IPAddress address, int port)
     {
-        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
+        for (int attempt = 1; ; attempt++)
         {
-            socket.SetSocketOption(System.Net.Sockets.SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            socket.Bind(new IPEndPoint(address, port));
-            socket.Listen(16);
-            return socket;
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                socket.SetSocketOption(System.Net.Sockets.SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                socket.Bind(new IPEndPoint(address, port));
+                socket.Listen(16);
+                return socket;
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse && port != 0 && attempt < 100)
+            {
+                socket.Dispose();
+                Thread.Sleep(100);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
         }
     }
 

@@ -63,9 +63,8 @@ internal static class Program
         return 0;
     }
 
-    /// <summary>The running kernel (<c>/proc/sys/kernel/osrelease</c>), major.minor.</summary>
-    internal static KernelVersion RunningKernel() =>
-        KernelVersion.Parse(File.ReadAllText("/proc/sys/kernel/osrelease").Trim(), CultureInfo.InvariantCulture).MajorMinor;
+    /// <summary>The running kernel's major.minor.</summary>
+    internal static KernelVersion RunningKernel() => SockOps.Emit.Runtime.RunningKernel.Version.MajorMinor;
 }
 
 /// <summary>A command-line mistake: exit code 2 with the usage text.</summary>
