@@ -229,7 +229,7 @@ evaluate() {
         if [[ $line =~ ^fuzz:\ ([0-9]+)\ generated,\ ([0-9]+)\ accepted\ for\ target\ ([0-9.]+),\ ([0-9]+)\ loaded,\ ([0-9]+)\ refused\ by\ the\ kernel$ ]]; then
           local N=${BASH_REMATCH[1]} A=${BASH_REMATCH[2]} T=${BASH_REMATCH[3]} L=${BASH_REMATCH[4]} R=${BASH_REMATCH[5]}
           detail="${line#fuzz: }, exit $rc"
-          if [ "$rc" != 0 ] || [ "$R" != 0 ]; then detail="$detail; first refused: $(sed -n '3p' "$out")"
+          if [ "$rc" != 0 ] || [ "$R" != 0 ]; then detail="$detail; first refused: $(grep -m1 -A0 '^first refused program' "$out" || true)"
           elif [ "$N" -lt "$FUZZ_COUNT" ]; then detail="$detail; fewer than $FUZZ_COUNT programs"
           elif [ "$T" != "$label" ]; then detail="$detail; built for $T, not for this kernel ($label)"
           elif [ "$L" != "$A" ]; then detail="$detail; loaded != accepted"

@@ -24,7 +24,7 @@ internal static class FuzzCommand
         var clock = Stopwatch.StartNew();
         // A fixed PCG stream: the same programs on every kernel and every run.
         var master = new PCG(0, unchecked((ulong)seed));
-        int accepted = 0, loaded = 0, refused = 0, slots = 0;
+        int accepted = 0, loaded = 0, refused = 0, beforeLoading = 0, slots = 0;
         string? firstRefusal = null;
         var dslRefusals = new SortedDictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < count; i++)
@@ -52,7 +52,10 @@ internal static class FuzzCommand
             }
             catch (Exception e) when (e is ProgramRefusedException or BpfException or NotSupportedException)
             {
+                // The verifier's refusal, or the host's feature check before loading (KernelNotSupportedException):
+                // either way the program the DSL accepted for this kernel does not load on it.
                 refused++;
+                if (e is KernelNotSupportedException) beforeLoading++;
                 firstRefusal ??= $"first refused program (case {i}, seed {caseSeed}): {e.Message.Split('\n')[0]}\n{FuzzPrinter.Print(program)}";
             }
         }
@@ -62,6 +65,8 @@ internal static class FuzzCommand
         string byRule = dslRefusals.Count == 0 ? "none" : string.Join(", ", dslRefusals.Select(k => $"{k.Key} {k.Value}"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"fuzz: kernel {running}, seed {seed}, {clock.Elapsed.TotalSeconds:F1} s, {slots} slots loaded; refused by the DSL: {byRule}"));
+        if (beforeLoading > 0)
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fuzz: {beforeLoading} of the {refused} were refused before loading by the host's feature check"));
         if (firstRefusal is not null) output.WriteLine(firstRefusal);
         return refused == 0 ? 0 : 1;
     }
