@@ -92,7 +92,9 @@ public static class KernelCompatibility
         {
             switch (feature.Kind)
             {
-                case KernelFeatureKind.Helper when Helpers.Find(feature.Name) is { } helper:
+                // Perfmon-group helpers answer "cannot use helper" to a loader without CAP_PERFMON whatever the kernel:
+                // the probe would say more about the caller than the kernel, so they go by version (the verifier still decides).
+                case KernelFeatureKind.Helper when Helpers.Find(feature.Name) is { RequiredCapability: not HelperCapability.Perfmon } helper:
                     if (!FeatureProbes.IsHelperSupported(ProgramType.SockOps, helper.Id))
                         return (feature, $"a sock_ops program calling {helper.Name}#{helper.Id} is refused");
                     break;
