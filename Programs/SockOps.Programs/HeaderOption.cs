@@ -21,8 +21,8 @@ public static class HeaderOption
     /// <summary>One-line summary.</summary>
     public const string Summary = "Write an experimental TCP option (kind 254, magic, value) on SYN and data segments; the peer records the value per connection";
 
-    /// <summary>The oldest kernel the program can be built for (proven in the kernel matrix).</summary>
-    public static KernelVersion MinimumKernel { get; } = new(6, 1);
+    /// <summary>The oldest kernel the program can be built for (the model's answer; 6.1, 6.12 and 6.18 are proven in the kernel matrix, 5.10 and 5.15 are declared from the sources).</summary>
+    public static KernelVersion MinimumKernel { get; } = new(5, 10);
 
     /// <summary>Hash map: passive socket cookie → the value received on data segments (PARSE_HDR_OPT_CB).</summary>
     public const string ReceivedMapName = "received";

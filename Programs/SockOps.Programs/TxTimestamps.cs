@@ -28,7 +28,7 @@ public static class TxTimestamps
     /// <summary>One-line summary.</summary>
     public const string Summary = "Per-sendmsg latency sendmsg→ACK via the 6.15 TSTAMP callbacks and the bpf_sock_ops_enable_tx_tstamp kfunc";
 
-    /// <summary>The oldest kernel the program can be built for (proven in the kernel matrix).</summary>
+    /// <summary>The oldest kernel the program can be built for (the model's answer; 6.1, 6.12 and 6.18 are proven in the kernel matrix, 5.10 and 5.15 are declared from the sources).</summary>
     public static KernelVersion MinimumKernel { get; } = new(6, 15);
 
     /// <summary>The ring buffer map.</summary>

@@ -54,10 +54,10 @@ public sealed class LintCtxCommandTests
         string[][] rows = [.. run.Out.TrimEnd('\n').Split('\n').Select(l => l.Split('\t'))];
         Assert.All(rows, r => Assert.Equal(6, r.Length));
         // Offsets and sizes are checked against the kernel's BTF in SockOps.Emit.Tests; here the CLI contract.
-        Assert.Equal(["remote_port", "64", "4", "r", "network", "6.1"], rows.Single(r => r[0] == "remote_port"));
-        Assert.Equal(["local_port", "68", "4", "r", "host", "6.1"], rows.Single(r => r[0] == "local_port"));
-        Assert.Equal(["reply", "4", "4", "rw", "host", "6.1"], rows.Single(r => r[0] == "reply"));
-        Assert.Equal(["sk_txhash", "164", "4", "rw", "host", "6.1"], rows.Single(r => r[0] == "sk_txhash"));
+        Assert.Equal(["remote_port", "64", "4", "r", "network", "4.13"], rows.Single(r => r[0] == "remote_port"));
+        Assert.Equal(["local_port", "68", "4", "r", "host", "4.13"], rows.Single(r => r[0] == "local_port"));
+        Assert.Equal(["reply", "4", "4", "rw", "host", "4.13"], rows.Single(r => r[0] == "reply"));
+        Assert.Equal(["sk_txhash", "164", "4", "rw", "host", "4.16"], rows.Single(r => r[0] == "sk_txhash"));
         Assert.Equal(["skb_hwtstamp", "216", "8", "r", "host", "6.2"], rows.Single(r => r[0] == "skb_hwtstamp"));
         Assert.Equal(new[] { "reply", "sk_txhash" }, rows.Where(r => r[3] == "rw").Select(r => r[0]));
     }

@@ -19,7 +19,7 @@ public class BehaviourTests
     public void Clamp_sets_150000_byte_buffers_on_both_ends_of_a_same_datacentre_port_55601_connection()
     {
         KernelGate.Require();
-        using var run = new Attached(Clamp.Build());
+        using var run = new Attached(Clamp.Build(target: HostKernel.Target));
         var clamped = run.Run("--family 6 --port 55601").Single();
         foreach (var end in new[] { clamped.Client, clamped.Server })
         {
@@ -40,7 +40,7 @@ public class BehaviourTests
     public void Bufs_sets_large_buffers_on_both_ends_of_a_port_55601_connection()
     {
         KernelGate.Require();
-        using var run = new Attached(Bufs.Build());
+        using var run = new Attached(Bufs.Build(target: HostKernel.Target));
         int snd = 2 * Math.Min(1500000, Sysctl("/proc/sys/net/core/wmem_max"));
         int rcv = 2 * Math.Min(1500000, Sysctl("/proc/sys/net/core/rmem_max"));
         var c = run.Run("--family 4 --port 55601").Single();
@@ -117,7 +117,7 @@ public class BehaviourTests
     public void TosReflect_copies_the_syn_tos_onto_the_accepted_socket()
     {
         KernelGate.Require();
-        using var run = new Attached(TosReflect.Build());
+        using var run = new Attached(TosReflect.Build(target: HostKernel.Target));
         Assert.Equal(0x10, run.Run("--family 4 --tos 16").Single().Server.Tos);
         Assert.Equal(0x20, run.Run("--family 6 --tos 32").Single().Server.TClass);
         Assert.Equal(0, run.Run("--family 4").Single().Server.Tos);
@@ -127,7 +127,7 @@ public class BehaviourTests
     public void RttMetrics_events_of_one_connection_arrive_in_state_order_with_srtt()
     {
         KernelGate.Require();
-        using var run = new Attached(RttMetrics.Build());
+        using var run = new Attached(RttMetrics.Build(target: HostKernel.Target));
         var c = run.Run("--family 4 --bytes 200000 --duration 0.2").Single();
         var events = Drain<RttMetricsEvent>(run.Program.RingBuffer(RttMetrics.RingBufferName));
         var client = events.Where(e => e.Cookie == c.Client.Cookie).ToList();
@@ -156,7 +156,7 @@ public class BehaviourTests
     public void DumpStats_publishes_at_most_one_record_per_second_per_socket_with_delivered()
     {
         KernelGate.Require();
-        using var run = new Attached(DumpStats.Build());
+        using var run = new Attached(DumpStats.Build(target: HostKernel.Target));
         var c = run.Run("--family 4 --duration 2.6").Single();
         var records = Drain<DumpStatsRecord>(run.Program.RingBuffer(DumpStats.RingBufferName));
         Assert.All(records, r => Assert.Equal(c.Client.Cookie, r.Cookie)); // RTT callbacks are turned on at connect: active sockets only
@@ -170,14 +170,14 @@ public class BehaviourTests
     {
         KernelGate.Require();
         // No observable effect on loopback (SYNs are answered long before any timeout): the counters prove it replied.
-        using (var run = new Attached(SynRto.Build()))
+        using (var run = new Attached(SynRto.Build(target: HostKernel.Target)))
         {
             run.Run("--family 6 --port 55601");
             var replies = run.Program.Map<int, ulong>(ReplyCounter.MapName);
             Assert.True(replies.Lookup(ReplyCounter.Replied) >= 2, "client SYN and server SYN-ACK"); // request sock and client
             Assert.Equal(0UL, replies.Lookup(ReplyCounter.Declined));
         }
-        using (var run = new Attached(SynRto.Build()))
+        using (var run = new Attached(SynRto.Build(target: HostKernel.Target)))
         {
             run.Run("--family 4 --port 55601");
             var replies = run.Program.Map<int, ulong>(ReplyCounter.MapName);
@@ -191,7 +191,7 @@ public class BehaviourTests
     {
         KernelGate.Require();
         // ::1 to ::1 is "same data centre", so the sample's condition (different data centres) never holds on one host.
-        using var run = new Attached(Rwnd.Build());
+        using var run = new Attached(Rwnd.Build(target: HostKernel.Target));
         run.Run("--family 6 --port 55601");
         var replies = run.Program.Map<int, ulong>(ReplyCounter.MapName);
         Assert.Equal(0UL, replies.Lookup(ReplyCounter.Replied));
@@ -204,7 +204,7 @@ public class BehaviourTests
         KernelGate.Require();
         bool nv = File.ReadAllText("/proc/sys/net/ipv4/tcp_available_congestion_control").Split(' ', StringSplitOptions.TrimEntries).Contains("nv");
         using var stats = BpfStats.Enable();
-        using var run = new Attached(BaseRtt.Build());
+        using var run = new Attached(BaseRtt.Build(target: HostKernel.Target));
         run.Run(nv ? "--family 6 --cc nv --bytes 100000" : "--family 6 --bytes 100000");
         Assert.True(run.Program.Info.RunCount > 0, "the program did not run");
         var replies = run.Program.Map<int, ulong>(ReplyCounter.MapName);
@@ -217,7 +217,7 @@ public class BehaviourTests
     {
         KernelGate.Require();
         if (!FeatureProbes.IsKfuncAvailable(TxTimestamps.Kfunc)) Assert.Skip($"the running kernel has no {TxTimestamps.Kfunc} (Linux 6.15+)");
-        using var run = new Attached(TxTimestamps.Build());
+        using var run = new Attached(TxTimestamps.Build(target: HostKernel.Target));
         var c = run.Run("--family 4 --duration 0.5").Single();
         var records = Drain<TxTimestampRecord>(run.Program.RingBuffer(TxTimestamps.RingBufferName));
         // Each ping (client) and pong (server) is one sendmsg, ACKed before the next: most are measured.

@@ -1,3 +1,5 @@
+using SockOps.Emit;
+using SockOps.Emit.Assembler;
 using SockOps.Emit.Runtime;
 using SockOps.Emit.TestSupport;
 using SockOps.Programs.Hosting;
@@ -14,8 +16,40 @@ public class SnapshotAndLoadTests
     [MemberData(nameof(Available))]
     public void Snapshot_of_the_default_build(string name)
     {
-        var image = ProgramCatalog.Get(name).Build();
+        // The default target (6.1), or the program's minimum kernel when it needs a newer one.
+        var entry = ProgramCatalog.Get(name);
+        var image = entry.Build(target: KernelVersion.Max(KernelTargets.Default, entry.MinimumKernel));
         Snapshot.Verify(ProgramText.Listing(image), name);
+        Assert.Equal(entry.MinimumKernel, KernelVersion.Max(KernelTargets.Oldest, image.MinimumKernel.MajorMinor));
+    }
+
+    [Theory]
+    [MemberData(nameof(Available))]
+    public void Snapshot_for_the_newest_kernel(string name)
+    {
+        var image = ProgramCatalog.Get(name).Build(target: KernelVersion.Linux6_18);
+        Snapshot.Verify(ProgramText.Listing(image), name + ".6.18");
+    }
+
+    /// <summary>
+    /// The declared minimum kernel is exact: the program builds for it, and for the release before it the builder
+    /// refuses with a feature that needs exactly that kernel or a newer one.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Available))]
+    public void Declared_minimum_kernel_is_the_oldest_target_that_builds(string name)
+    {
+        var entry = ProgramCatalog.Get(name);
+        Assert.Equal(entry.MinimumKernel, KernelVersion.Max(KernelTargets.Oldest, entry.Build(target: entry.MinimumKernel).MinimumKernel.MajorMinor));
+        if (entry.MinimumKernel == KernelTargets.Oldest)
+        {
+            Assert.ThrowsAny<ArgumentException>(() => entry.Build(target: new KernelVersion(5, 4)));
+            return;
+        }
+        var before = new KernelVersion(entry.MinimumKernel.Major, entry.MinimumKernel.Minor - 1);
+        var refused = Assert.Throws<SockOps.Emit.EmitException>(() => entry.Build(target: before));
+        Assert.Equal(SockOps.Emit.EmitRule.TargetKernel, refused.Rule);
+        Assert.True(refused.Feature!.MinimumKernel > before, refused.Message);
     }
 
     [Theory]
@@ -23,10 +57,17 @@ public class SnapshotAndLoadTests
     public void Loads_into_the_kernel(string name)
     {
         KernelGate.Require();
-        using var loaded = SockOpsHost.Load(ProgramCatalog.Get(name).Build(), VerifierLogLevel.Statistics);
+        var entry = ProgramCatalog.Get(name);
+        // Built for this kernel and, when the program reaches it, for the oldest proven target (6.1): both load here.
+        using var loaded = SockOpsHost.Load(entry.Build(target: HostKernel.Target), VerifierLogLevel.Statistics);
         Assert.True(loaded.Info.Id > 0);
         Assert.Equal(ProgramType.SockOps, loaded.Info.Type);
         Assert.Contains("processed", loaded.VerifierLog, StringComparison.Ordinal);
+        if (entry.MinimumKernel <= KernelTargets.Default)
+        {
+            using var old = SockOpsHost.Load(entry.Build(target: KernelTargets.Default));
+            Assert.True(old.Info.Id > 0);
+        }
     }
 
     [Theory]

@@ -385,7 +385,7 @@ public sealed partial class SockOpsBuilder
         var loc = At(file, line, member);
         BeginStatement(loc);
         CheckOption(SocketOptions.CheckGetsockopt(level, optionName, 4), loc);
-        RequireOption(level, optionName, isSet: true, loc);
+        RequireOption(level, optionName, isSet: false, loc);
         short slot = AllocateStack(4, 4, loc, permanent: true);
         var memory = new MemoryBase { Kind = PointerKind.Stack, StackOffset = slot, Size = 4, Description = "the getsockopt buffer" };
         var v = Call(KernelNumbers.GetSockOpt, loc, Ty.I32, PointerKind.None, HelperArg.Ctx, HelperArg.Scalar(Fold.Const(Ty.U64, level)),

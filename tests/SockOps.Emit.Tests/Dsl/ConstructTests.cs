@@ -48,7 +48,7 @@ public class ConstructTests
             s.Set(s >> 2);
             b.If(s < -5 & u > 10u, () => ctx.Reply.Set(s), @else: () => ctx.Reply.Set((I32)u));
             b.Return(1);
-        });
+        }, target: Assembler.KernelVersion.Linux6_18);
         var text = Text(image);
         Assert.Contains(text, t => t.StartsWith("if w", StringComparison.Ordinal) && t.Contains(" s< ", StringComparison.Ordinal) || t.Contains(" s>= ", StringComparison.Ordinal));
         Assert.Contains(text, t => t.Contains("s>>=", StringComparison.Ordinal));    // arithmetic shift for I32
@@ -69,9 +69,19 @@ public class ConstructTests
             b.Return(1);
         });
         var text = Text(image);
-        Assert.Contains(text, t => t.Contains("(s32)", StringComparison.Ordinal));
+        // Target 6.1 (the default) has no movsx (cpu v4, 6.6): the sign extension is a shift pair.
+        Assert.DoesNotContain(text, t => t.Contains("(s32)", StringComparison.Ordinal));
+        Assert.Contains(text, t => t.Contains("s>>= 32", StringComparison.Ordinal));
         Assert.Contains(text, t => t.EndsWith(" ll", StringComparison.Ordinal));     // the 33-bit constant needs ld_imm64
         DslKernel.VerifyAndLoad(image, "Construct_Arith64");
+        var newer = SockOpsProgram.Build("arith64", b =>
+        {
+            var signed = b.Local("signed", (I64)(I32)b.Context.Args[1]);
+            b.If(signed < 0L, () => b.Context.Reply.Set(1));
+            b.Return(1);
+        }, target: Assembler.KernelVersion.Linux6_18);
+        Assert.Contains(Text(newer), t => t.Contains("(s32)", StringComparison.Ordinal));
+        Assert.Contains(newer.RequiredFeatures, f => f.Name == "movsx (cpu v4)" && f.MinimumKernel == new Assembler.KernelVersion(6, 6));
     }
 
     [Fact]

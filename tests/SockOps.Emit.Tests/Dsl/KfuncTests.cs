@@ -48,7 +48,7 @@ public class KfuncTests
         var ctx = b.Context;
         b.If(ctx.Op == SockOp.TstampSendmsgCb, () => ctx.Reply.Set(b.SockOpsEnableTxTimestamping(0)));
         b.Return(1);
-    });
+    }, target: new Assembler.KernelVersion(6, 15));
 
     [Fact]
     public void Kfunc_calls_are_left_for_the_loader_by_name()
@@ -66,7 +66,18 @@ public class KfuncTests
         {
             b.SockOpsEnableTxTimestamping(0);
             b.Return(1);
-        }, license: "Proprietary")).Rule);
+        }, license: "Proprietary", target: Assembler.KernelVersion.Linux6_18)).Rule);
+        // For an older target the kfunc is a feature the kernel lacks, refused with the C# line and the version.
+        int kfuncLine = 0;
+        var old = Assert.Throws<EmitException>(() => SockOpsProgram.Build("x", b =>
+        {
+            kfuncLine = new System.Diagnostics.StackTrace(true).GetFrame(0)!.GetFileLineNumber() + 1;
+            b.SockOpsEnableTxTimestamping(0);
+            b.Return(1);
+        }, target: Assembler.KernelVersion.Linux6_12));
+        Assert.Equal(EmitRule.TargetKernel, old.Rule);
+        Assert.Equal(kfuncLine, old.Line);
+        Assert.Contains("bpf_sock_ops_enable_tx_tstamp needs Linux 6.15; this program targets 6.12", old.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -119,14 +119,20 @@ public class LongJumpTests
     [Fact]
     public void A_branch_over_more_than_32767_slots_becomes_gotol_and_loads()
     {
-        var image = SockOpsProgram.Build("long_jump", b =>
+        ProgramImage LongJump(Assembler.KernelVersion target) => SockOpsProgram.Build("long_jump", b =>
         {
             var ctx = b.Context;
             var scratch = b.StackStruct<ulong>();
             // Stack stores: unlike ctx stores, the kernel does not rewrite them, so the verifier stays fast.
             b.If(ctx.Op == SockOp.RttCb, () => b.For(0, 200, i => b.For(0, 180, j => scratch.U64().Set((ulong)(i * 1000 + j)))));
             b.Return(1);
-        });
+        }, target: target);
+        // gotol is cpu v4 (Linux 6.6): for 6.1 the program cannot be expressed, and the C# line of the branch says so.
+        var refused = Assert.Throws<EmitException>(() => LongJump(Assembler.KernelVersion.Linux6_1));
+        Assert.Equal(EmitRule.TargetKernel, refused.Rule);
+        Assert.Contains("gotol (cpu v4) needs Linux 6.6; this program targets 6.1", refused.Message, StringComparison.Ordinal);
+        Assert.EndsWith("SourceMapTests.cs", refused.File, StringComparison.Ordinal);
+        var image = LongJump(Assembler.KernelVersion.Linux6_12);
         Assert.True(image.Slots > 36000);
         Assert.Contains(image.Instructions, i => i.Opcode == 0x06);   // JMP32 | JA: gotol
         Assert.Equal(image.Instructions.Count, image.SourceMap.Count);
