@@ -25,7 +25,7 @@ HOST=${KM_HOST:-1}
 FUZZ_COUNT=${KM_FUZZ_COUNT:-500}
 FUZZ_SEED=${KM_FUZZ_SEED:-20251206}
 UPDATE=${KM_UPDATE_EXPECTED:-0}
-CHECKS="verify conformance-v3 conformance-v4 fuzz behaviour"
+CHECKS="verify conformance-v3 conformance-v4 conformance-v4-kernel fuzz behaviour"
 BEHAVIOURS="clamp sockmap-adder rtt-metrics"
 
 now() { date +%s.%N; }
@@ -213,7 +213,7 @@ evaluate() {
         if compare_expected "$label" verify "$d/verify.normalized"; then verdict=PASS; else verdict=FAIL; fi
         detail="$detail; $CMP_DETAIL"
         ;;
-      conformance-v3 | conformance-v4)
+      conformance-v3 | conformance-v4 | conformance-v4-kernel)
         { normalize_conformance "$out"; echo "exit $rc"; } > "$d/$check.normalized"
         local summary known unsupported
         summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped(, [0-9]+ unsupported by the target)?$' "$out" | tail -1 || true)
