@@ -41,8 +41,13 @@ HOST_CG=""
 BG_PIDS=()
 
 cleanup() {
+  set +e   # best effort: every step runs
   local pid
+  local f
+  # boot.sh stops its own qemu on TERM; the subshells around it go next.
+  for f in "$WORK"/*.bootpid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
   for pid in "${BG_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${BG_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   if [ -n "$HOST_CG" ] && [ -d "$HOST_CG" ]; then
     # Children first (the behaviour checks remove theirs; this is for a run that was interrupted).
     find "$HOST_CG" -mindepth 1 -depth -type d -exec rmdir {} \; 2>/dev/null || true
@@ -112,8 +117,11 @@ if [ "$publish_ok" = 1 ] && [ -n "$SERIES" ]; then
     (
       set +e
       INITRD_BASE=$WORK/base.cpio BOOT_STATS=$WORK/$s.stats "$HERE/boot.sh" "$(cat "$WORK/kernels/$s.pkg")" \
-        "cd /tmp && $ENVS KM_TESTS=/opt/km/tests sh /opt/km/bin/guest.sh" > "$WORK/$s.out" 2> "$WORK/$s.err"
+        "cd /tmp && $ENVS KM_TESTS=/opt/km/tests sh /opt/km/bin/guest.sh" > "$WORK/$s.out" 2> "$WORK/$s.err" &
+      echo $! > "$WORK/$s.bootpid"
+      wait $!
       echo $? > "$WORK/$s.rc"
+      rm -f "$WORK/$s.bootpid"
     ) & BG_PIDS+=($!)
   done
 fi
