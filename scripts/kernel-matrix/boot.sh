@@ -73,7 +73,7 @@ printf '%s\n' "$CMD" > "$W/cmd/cmd"
 cat "$BASE" "$W/cmd.cpio" > "$W/initrd"
 
 # --- 2. boot ---------------------------------------------------------------------------------------------------------
-ACC=(-accel tcg,thread=multi); [ "$ACCEL" = kvm ] && ACC=(-accel kvm)
+ACC=(-accel "tcg,thread=multi"); [ "$ACCEL" = kvm ] && ACC=(-accel kvm)
 CONS=/dev/null; [ -n "${VERBOSE:-}" ] && CONS=/dev/stderr
 T0=$(date +%s.%N)
 timeout "$TIMEOUT" qemu-system-x86_64 "${ACC[@]}" -cpu "$CPU" -m "$MEM" -smp "$SMP" -nographic -no-reboot \

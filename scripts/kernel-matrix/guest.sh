@@ -40,13 +40,11 @@ check() {
 }
 
 echo "##KM KERNEL $KERNEL"
+# shellcheck disable=SC2086 # VERIFY_ARGS and CONFORMANCE_ARGS are empty or two words, split on purpose
 for c in $CHECKS; do
   case $c in
-    # shellcheck disable=SC2086 # *_ARGS are empty or two words
     verify) check verify "$BIN/sockops" verify --all $VERIFY_ARGS ;;
-    # shellcheck disable=SC2086
     conformance-v3) check conformance-v3 "$BIN/sockops" conformance "$TESTS" --cpu v3 $CONFORMANCE_ARGS ;;
-    # shellcheck disable=SC2086
     conformance-v4) check conformance-v4 "$BIN/sockops" conformance "$TESTS" --cpu v4 $CONFORMANCE_ARGS ;;
     conformance-v4-kernel) check conformance-v4-kernel "$BIN/sockops" conformance "$TESTS" --cpu v4 ;;
     fuzz) check fuzz "$BIN/sockops-matrix" fuzz --target "$TARGET" --count "${KM_FUZZ_COUNT:-500}" --seed "${KM_FUZZ_SEED:-20251206}" ;;
