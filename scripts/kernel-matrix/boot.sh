@@ -73,13 +73,18 @@ printf '%s\n' "$CMD" > "$W/cmd/cmd"
 cat "$BASE" "$W/cmd.cpio" > "$W/initrd"
 
 # --- 2. boot ---------------------------------------------------------------------------------------------------------
-ACC=(-accel tcg,thread=multi); [ "$ACCEL" = kvm ] && ACC=(-accel kvm)
+ACC=(-accel "tcg,thread=multi"); [ "$ACCEL" = kvm ] && ACC=(-accel kvm)
 CONS=/dev/null; [ -n "${VERBOSE:-}" ] && CONS=/dev/stderr
 T0=$(date +%s.%N)
 timeout "$TIMEOUT" qemu-system-x86_64 "${ACC[@]}" -cpu "$CPU" -m "$MEM" -smp "$SMP" -nographic -no-reboot \
   -kernel "$VMLINUZ" -initrd "$W/initrd" -nic none \
   -serial "file:$W/console.log" -serial "file:$W/out.log" -monitor none \
-  -append "console=ttyS0 panic=-1 rdinit=/init quiet loglevel=4" >"$CONS" 2>&1 || true
+  -append "console=ttyS0 panic=-1 rdinit=/init quiet loglevel=4" >"$CONS" 2>&1 &
+QEMU=$!
+# Stopped from outside (run.sh's cleanup sends TERM): stop the guest too (timeout passes the signal on to qemu).
+trap 'kill "$QEMU" 2>/dev/null; exit 143' TERM INT
+wait "$QEMU" || true
+trap - TERM INT
 T1=$(date +%s.%N)
 [ -n "${VERBOSE:-}" ] && cat "$W/console.log" >&2
 sed -e 's/\r$//' "$W/out.log" | grep -v '^@@' || true

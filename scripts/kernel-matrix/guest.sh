@@ -10,12 +10,14 @@
 #      tests dir), KM_VERIFY_TARGET=1 / KM_CONFORMANCE_TARGET=1 when `sockops verify` /
 #      `sockops conformance` take --target (run.sh asks their --help), KM_CGROUP_PARENT (where the
 #      behaviour checks create their temporary cgroups; default the cgroup2 mount), KM_FUZZ_COUNT (500),
-#      KM_FUZZ_SEED (20251206), KM_CHECKS (space-separated subset of: verify conformance-v3 conformance-v4 fuzz behaviour)
+#      KM_FUZZ_SEED (20251206), KM_CHECKS (space-separated subset of: verify conformance-v3 conformance-v4
+#      conformance-v4-kernel fuzz behaviour). conformance-v4-kernel runs the suite without --target: what the
+#      kernel itself accepts, beside what the target model lets through.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 BIN=${KM_BIN:-$here}
 TESTS=${KM_TESTS:?KM_TESTS must name the conformance suite tests directory}
-CHECKS=${KM_CHECKS:-verify conformance-v3 conformance-v4 fuzz behaviour}
+CHECKS=${KM_CHECKS:-verify conformance-v3 conformance-v4 conformance-v4-kernel fuzz behaviour}
 KERNEL=$(uname -r)
 TARGET=$(echo "$KERNEL" | sed -n 's/^\([0-9][0-9]*\.[0-9][0-9]*\).*/\1/p')
 VERIFY_ARGS=""; CONFORMANCE_ARGS=""
@@ -38,14 +40,13 @@ check() {
 }
 
 echo "##KM KERNEL $KERNEL"
+# shellcheck disable=SC2086 # VERIFY_ARGS and CONFORMANCE_ARGS are empty or two words, split on purpose
 for c in $CHECKS; do
   case $c in
-    # shellcheck disable=SC2086 # *_ARGS are empty or two words
     verify) check verify "$BIN/sockops" verify --all $VERIFY_ARGS ;;
-    # shellcheck disable=SC2086
     conformance-v3) check conformance-v3 "$BIN/sockops" conformance "$TESTS" --cpu v3 $CONFORMANCE_ARGS ;;
-    # shellcheck disable=SC2086
     conformance-v4) check conformance-v4 "$BIN/sockops" conformance "$TESTS" --cpu v4 $CONFORMANCE_ARGS ;;
+    conformance-v4-kernel) check conformance-v4-kernel "$BIN/sockops" conformance "$TESTS" --cpu v4 ;;
     fuzz) check fuzz "$BIN/sockops-matrix" fuzz --target "$TARGET" --count "${KM_FUZZ_COUNT:-500}" --seed "${KM_FUZZ_SEED:-20251206}" ;;
     behaviour)
       if [ -n "${KM_CGROUP_PARENT:-}" ]; then

@@ -25,7 +25,7 @@ HOST=${KM_HOST:-1}
 FUZZ_COUNT=${KM_FUZZ_COUNT:-500}
 FUZZ_SEED=${KM_FUZZ_SEED:-20251206}
 UPDATE=${KM_UPDATE_EXPECTED:-0}
-CHECKS="verify conformance-v3 conformance-v4 fuzz behaviour"
+CHECKS="verify conformance-v3 conformance-v4 conformance-v4-kernel fuzz behaviour"
 BEHAVIOURS="clamp sockmap-adder rtt-metrics"
 
 now() { date +%s.%N; }
@@ -41,8 +41,13 @@ HOST_CG=""
 BG_PIDS=()
 
 cleanup() {
+  set +e   # best effort: every step runs
   local pid
+  local f
+  # boot.sh stops its own qemu on TERM; the subshells around it go next.
+  for f in "$WORK"/*.bootpid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
   for pid in "${BG_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${BG_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   if [ -n "$HOST_CG" ] && [ -d "$HOST_CG" ]; then
     # Children first (the behaviour checks remove theirs; this is for a run that was interrupted).
     find "$HOST_CG" -mindepth 1 -depth -type d -exec rmdir {} \; 2>/dev/null || true
@@ -112,8 +117,11 @@ if [ "$publish_ok" = 1 ] && [ -n "$SERIES" ]; then
     (
       set +e
       INITRD_BASE=$WORK/base.cpio BOOT_STATS=$WORK/$s.stats "$HERE/boot.sh" "$(cat "$WORK/kernels/$s.pkg")" \
-        "cd /tmp && $ENVS KM_TESTS=/opt/km/tests sh /opt/km/bin/guest.sh" > "$WORK/$s.out" 2> "$WORK/$s.err"
+        "cd /tmp && $ENVS KM_TESTS=/opt/km/tests sh /opt/km/bin/guest.sh" > "$WORK/$s.out" 2> "$WORK/$s.err" &
+      echo $! > "$WORK/$s.bootpid"
+      wait $!
       echo $? > "$WORK/$s.rc"
+      rm -f "$WORK/$s.bootpid"
     ) & BG_PIDS+=($!)
   done
 fi
@@ -213,7 +221,7 @@ evaluate() {
         if compare_expected "$label" verify "$d/verify.normalized"; then verdict=PASS; else verdict=FAIL; fi
         detail="$detail; $CMP_DETAIL"
         ;;
-      conformance-v3 | conformance-v4)
+      conformance-v3 | conformance-v4 | conformance-v4-kernel)
         { normalize_conformance "$out"; echo "exit $rc"; } > "$d/$check.normalized"
         local summary known unsupported
         summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped(, [0-9]+ unsupported by the target)?$' "$out" | tail -1 || true)
