@@ -321,7 +321,7 @@ internal static partial class Commands
     /// </summary>
     private static Process StartInCgroup(Cgroup cgroup, string[] argv)
     {
-        string home = OwnCgroupPath();
+        string home = Cgroup.CurrentProcessPath();
         var start = new ProcessStartInfo(argv[0]) { UseShellExecute = false };
         foreach (string a in argv.Skip(1)) start.ArgumentList.Add(a);
         cgroup.AddProcess(Environment.ProcessId);
@@ -337,14 +337,6 @@ internal static partial class Commands
         {
             File.WriteAllText(Path.Combine(home, "cgroup.procs"), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         }
-    }
-
-    /// <summary>This process's cgroup v2 directory (the "0::" line of /proc/self/cgroup under the cgroup2 mount).</summary>
-    private static string OwnCgroupPath()
-    {
-        string relative = File.ReadAllLines("/proc/self/cgroup").FirstOrDefault(l => l.StartsWith("0::", StringComparison.Ordinal))?[3..]
-            ?? throw new InvalidOperationException("this process is in no cgroup v2 (no 0:: line in /proc/self/cgroup)");
-        return Path.Combine(Cgroup.FindMountPoint(), relative.TrimStart('/'));
     }
 
     /// <summary>Kills what is left in a temporary cgroup (daemons the command left behind) so it can be removed.</summary>

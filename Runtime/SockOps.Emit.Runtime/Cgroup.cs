@@ -32,6 +32,15 @@ public sealed class Cgroup : IDisposable
         throw new InvalidOperationException("No cgroup2 file system is mounted (see /proc/self/mountinfo); mount one with `mount -t cgroup2 none /sys/fs/cgroup`.");
     }
 
+    /// <summary>The cgroup v2 directory this process is in (the <c>0::</c> line of /proc/self/cgroup under the cgroup2 mount).</summary>
+    /// <exception cref="InvalidOperationException">The process is in no cgroup v2, or none is mounted.</exception>
+    public static string CurrentProcessPath()
+    {
+        string relative = File.ReadAllLines("/proc/self/cgroup").FirstOrDefault(l => l.StartsWith("0::", StringComparison.Ordinal))?[3..]
+            ?? throw new InvalidOperationException("this process is in no cgroup v2 (no 0:: line in /proc/self/cgroup)");
+        return System.IO.Path.Combine(FindMountPoint(), relative.TrimStart('/'));
+    }
+
     /// <summary>Opens an existing cgroup v2 directory; disposing closes it but does not remove it.</summary>
     public static Cgroup Open(string path) => new(path, OpenDirectory(path), removeOnDispose: false);
 

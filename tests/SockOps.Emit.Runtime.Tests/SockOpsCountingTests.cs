@@ -140,7 +140,7 @@ public class SockOpsCountingTests
         {
             // A socket belongs to the cgroup of the process that creates it: move this process in just long enough
             // to create the listener (the collection runs alone), then back to where it was.
-            string home = Path.Combine(Cgroup.FindMountPoint(), File.ReadAllLines("/proc/self/cgroup").First(l => l.StartsWith("0::", StringComparison.Ordinal))[3..].TrimStart('/'));
+            string home = Cgroup.CurrentProcessPath();
             LoopbackTcp.DrainingServer server;
             cgroup.AddProcess(Environment.ProcessId);
             try

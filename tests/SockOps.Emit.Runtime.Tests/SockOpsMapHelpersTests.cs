@@ -110,8 +110,7 @@ public class SockOpsMapHelpersTests
     /// enough to create the sockets (the collection runs alone), then back.</summary>
     internal static List<Socket> CreateSocketsInCgroup(Cgroup cgroup, int count)
     {
-        string home = Path.Combine(Cgroup.FindMountPoint(),
-            File.ReadAllLines("/proc/self/cgroup").First(l => l.StartsWith("0::", StringComparison.Ordinal))[3..].TrimStart('/'));
+        string home = Cgroup.CurrentProcessPath();
         var sockets = new List<Socket>();
         cgroup.AddProcess(Environment.ProcessId);
         try

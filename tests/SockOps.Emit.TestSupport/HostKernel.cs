@@ -1,4 +1,5 @@
 using SockOps.Emit.Assembler;
+using SockOps.Emit.Runtime;
 
 namespace SockOps.Emit.TestSupport;
 
@@ -6,18 +7,6 @@ namespace SockOps.Emit.TestSupport;
 public static class HostKernel
 {
     /// <summary>The running kernel's major.minor (6.18 here and in CI); 6.1 when /proc says nothing.</summary>
-    public static KernelVersion Target { get; } = ReadTarget();
-
-    private static KernelVersion ReadTarget()
-    {
-        try
-        {
-            string release = File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
-            return KernelVersion.TryParse(release, null, out var v) ? v.MajorMinor : KernelVersion.Linux6_1;
-        }
-        catch (IOException)
-        {
-            return KernelVersion.Linux6_1;
-        }
-    }
+    public static KernelVersion Target { get; } =
+        RunningKernel.Version.Major > 0 ? RunningKernel.Version.MajorMinor : KernelVersion.Linux6_1;
 }

@@ -273,9 +273,7 @@ internal sealed class CgroupScope : IDisposable
 
     public static CgroupScope Enter(Cgroup cgroup)
     {
-        string relative = File.ReadAllLines("/proc/self/cgroup").FirstOrDefault(l => l.StartsWith("0::", StringComparison.Ordinal))?[3..]
-            ?? throw new InvalidOperationException("this process is in no cgroup v2 (no 0:: line in /proc/self/cgroup)");
-        string home = Path.Combine(Cgroup.FindMountPoint(), relative.TrimStart('/'));
+        string home = Cgroup.CurrentProcessPath();
         cgroup.AddProcess(Environment.ProcessId);
         return new CgroupScope(home);
     }

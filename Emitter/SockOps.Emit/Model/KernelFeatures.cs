@@ -130,11 +130,4 @@ public static class KernelTargets
 
     /// <summary>The feature of an instruction form.</summary>
     public static KernelFeature InstructionForm(InstructionForm form) => Forms[form];
-
-    /// <summary>Every feature this class declares (instruction forms, map types, attach kinds, kfuncs, callback arguments).</summary>
-    public static IReadOnlyList<KernelFeature> General { get; } =
-    [
-        SockOpsProgramType, CgroupLink, ImmediateStoreIntoContext, RttCallbackArguments, CastToKernelContext, EnableTxTimestamping,
-        .. MapTypes.Values, .. Forms.Values, .. CallbackFlags.Select(f => f.Feature),
-    ];
 }

@@ -237,11 +237,19 @@ public static class SockOpsContext
     public static SockOpsContextField? Find(string name) => ByName.GetValueOrDefault(name);
 
     /// <summary>The access unit that covers byte <paramref name="offset"/> (see <see cref="AccessUnits"/>), or null past the end.</summary>
-    public static SockOpsContextField? FindByOffset(int offset)
+    public static SockOpsContextField? FindByOffset(int offset) =>
+        (uint)offset < (uint)UnitByOffset.Length ? UnitByOffset[offset] : null;
+
+    // The access unit of every byte offset, built once: the emitter asks for each ctx access it compiles.
+    private static readonly SockOpsContextField?[] UnitByOffset = BuildUnitByOffset();
+
+    private static SockOpsContextField?[] BuildUnitByOffset()
     {
-        foreach (var unit in AccessUnits)
-            if (unit.Contains(offset)) return unit;
-        return null;
+        var byOffset = new SockOpsContextField?[Size];
+        for (int offset = 0; offset < byOffset.Length; offset++)
+            foreach (var unit in AccessUnits)
+                if (unit.Contains(offset)) { byOffset[offset] = unit; break; }
+        return byOffset;
     }
 
     /// <summary>The struct size for a target kernel: 224 from 6.2 on, 216 before.</summary>
