@@ -41,6 +41,19 @@ internal static partial class Commands
         }
     }
 
+    /// <summary>The catalog entry named <paramref name="name"/>; an unknown name is a usage error (exit 2).</summary>
+    private static CatalogEntry FindProgram(string name)
+    {
+        try
+        {
+            return ProgramCatalog.Get(name);
+        }
+        catch (ProgramParameterException e)
+        {
+            throw new CliUsageException(e.Message);
+        }
+    }
+
     /// <summary>A shipped program needs a newer kernel than the target (exit 1, one clear line).</summary>
     private sealed class ProgramUnsupportedException(string program, KernelFeature feature, KernelVersion target, Exception inner)
         : NotSupportedException($"{program} uses {feature.Name}, which needs Linux {feature.MinimumKernel}; the target is {target} (--target).", inner)
@@ -114,7 +127,7 @@ internal static partial class Commands
             if (everything && parse.GetValue(set) is { Length: > 0 }) throw new CliUsageException("--set applies to one program; it cannot be combined with --all.");
             var kernel = LiveTarget(parse.GetValue(target));
             RequireBpfAccess("verify");
-            var entries = everything ? ProgramCatalog.All : [ProgramCatalog.All.FirstOrDefault(e => e.Name == single) ?? BuildProgram(single!, parse.GetValue(set), kernel).Entry];
+            var entries = everything ? ProgramCatalog.All : [FindProgram(single!)];
             int refused = 0;
             foreach (var entry in entries)
             {
