@@ -8,6 +8,44 @@ namespace SockOps.Emit.Runtime.Tests;
 
 public class MapTests
 {
+    /// <summary>From gives the typed view a descriptor of its own: disposing either instance leaves the other working
+    /// on the same kernel map (before, both shared one descriptor and the survivor threw ObjectDisposedException).</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void From_owns_its_own_descriptor_and_disposing_either_leaves_the_other_usable(bool disposeSourceFirst)
+    {
+        KernelGate.Require();
+        var untyped = BpfMap.Create(new MapSpec { Type = MapType.Array, KeySize = 4, ValueSize = 8, MaxEntries = 2, Name = "shared" });
+        var typed = BpfMap<uint, ulong>.From(untyped);
+        try
+        {
+            int untypedFd = untyped.Fd.Value, typedFd = typed.Fd.Value;
+            Assert.Equal(untyped.Id, typed.Id);
+            typed.Update(1, 77);
+            (disposeSourceFirst ? untyped : typed).Dispose();
+            if (disposeSourceFirst)
+            {
+                Assert.Equal(77ul, typed.Lookup(1));
+                typed.Update(0, 5);
+                Assert.Equal(5ul, typed.Lookup(0));
+            }
+            else
+            {
+                Span<byte> value = stackalloc byte[8];
+                Assert.True(untyped.TryLookup(BitConverter.GetBytes(1u), value));
+                Assert.Equal(77ul, BitConverter.ToUInt64(value));
+            }
+            Assert.NotEqual(untypedFd, typedFd);
+        }
+        finally
+        {
+            typed.Dispose();
+            untyped.Dispose();
+        }
+        Assert.Throws<ObjectDisposedException>(() => BpfMap<uint, ulong>.From(untyped));
+    }
+
     [Fact]
     public void Array_lookup_update_and_keys()
     {
@@ -172,7 +210,8 @@ public class MapTests
                 map.Pin(path);
                 id = map.Id;
             }
-            using var reopened = BpfMap<uint, ulong>.From(BpfMap.OpenPinned(path));
+            using var pinned = BpfMap.OpenPinned(path);
+            using var reopened = BpfMap<uint, ulong>.From(pinned);
             Assert.Equal(id, reopened.Id);
             Assert.Equal("pinned", reopened.Name);
             Assert.Equal(1234ul, reopened.Lookup(1));

@@ -146,7 +146,11 @@ public class HostingTests
         using var loaded = SockOpsHost.Load(HeaderOption.Build());
         var received = loaded.Map<ulong, uint>(HeaderOption.ReceivedMapName);
         Assert.Same(received, loaded.Map<ulong, uint>(HeaderOption.ReceivedMapName));
-        Assert.Same(received, loaded.Maps[HeaderOption.ReceivedMapName]);
+        // The typed view has its own descriptor on the same kernel map; Maps keeps the declared (untyped) instance.
+        var declared = loaded.Maps[HeaderOption.ReceivedMapName];
+        Assert.NotSame(received, declared);
+        Assert.Equal(declared.Id, received.Id);
+        Assert.NotEqual(declared.Fd.Value, received.Fd.Value);
         Assert.Throws<KeyNotFoundException>(() => loaded.Map<int, int>("nope"));
         Assert.Throws<KeyNotFoundException>(() => loaded.RingBuffer("nope"));
     }
