@@ -46,6 +46,41 @@ public class MapTests
         Assert.Throws<ObjectDisposedException>(() => BpfMap<uint, ulong>.From(untyped));
     }
 
+    /// <summary>A typed view whose sizes do not match is refused before any descriptor is duplicated: the kernel's
+    /// fdinfo (map_id) shows exactly one descriptor of this process on the map before and after.</summary>
+    [Fact]
+    public void From_with_mismatched_sizes_duplicates_no_descriptor()
+    {
+        KernelGate.Require();
+        using var untyped = BpfMap.Create(new MapSpec { Type = MapType.Array, KeySize = 4, ValueSize = 8, MaxEntries = 1, Name = "mismatch" });
+        uint id = untyped.Id;
+        Assert.Equal(1, DescriptorsOfMap(id));
+        var error = Assert.Throws<ArgumentException>(() => BpfMap<uint, uint>.From(untyped));
+        Assert.Contains("has 8-byte values", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, DescriptorsOfMap(id));
+        using var view = BpfMap<uint, ulong>.From(untyped);
+        Assert.Equal(2, DescriptorsOfMap(id));
+    }
+
+    /// <summary>This process's descriptors on the map with kernel id <paramref name="id"/>, from /proc/self/fdinfo.</summary>
+    private static int DescriptorsOfMap(uint id)
+    {
+        int count = 0;
+        string wanted = "map_id:\t" + id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (string info in Directory.GetFiles("/proc/self/fdinfo"))
+        {
+            try
+            {
+                if (File.ReadAllLines(info).Any(line => line == wanted)) count++;
+            }
+            catch (IOException)
+            {
+                // closed while we looked (another thread)
+            }
+        }
+        return count;
+    }
+
     [Fact]
     public void Array_lookup_update_and_keys()
     {
