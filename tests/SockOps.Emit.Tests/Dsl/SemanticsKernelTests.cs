@@ -91,7 +91,7 @@ public class SemanticsKernelTests
         Snapshot.Verify(DslKernel.Listing(image), target == "6.1" ? "Semantics" : "Semantics.6.18");
         KernelGate.Require();
         using var loaded = DslKernel.Load(image);
-        var results = BpfMap<uint, ulong>.From(loaded.Maps["results"]);
+        using var results = BpfMap<uint, ulong>.From(loaded.Maps["results"]);
         using var cgroup = Cgroup.CreateTemporary();
         using var attachment = cgroup.Attach(loaded.Program);
         using var server = new LoopbackTcp.DrainingServer();
