@@ -1,3 +1,4 @@
+using SockOps.Emit.Btf;
 using SockOps.Emit.Runtime;
 using SockOps.Emit.Runtime.Btf;
 

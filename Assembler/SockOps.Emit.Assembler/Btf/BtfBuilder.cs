@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace SockOps.Emit.Runtime.Btf;
+namespace SockOps.Emit.Btf;
 
 /// <summary>BTF kinds (<c>BTF_KIND_*</c>, include/uapi/linux/btf.h).</summary>
 public enum BtfKind
@@ -220,9 +220,6 @@ public sealed class BtfBuilder
         return blob;
     }
 
-    /// <summary>Builds and loads the blob with BPF_BTF_LOAD.</summary>
-    public LoadedBtf Load() => LoadedBtf.Load(Build());
-
     /// <summary>Adds a string to the string section (deduplicated) and returns its offset, e.g. for line info.</summary>
     public uint AddString(string value) => String(value ?? throw new ArgumentNullException(nameof(value)));
 
@@ -250,3 +247,16 @@ public sealed class BtfBuilder
         return _nextId++;
     }
 }
+
+/// <summary>A function starts at an instruction and has a BTF FUNC type.</summary>
+/// <param name="InstructionIndex">Index in the instruction list (ld_imm64 counts once).</param>
+/// <param name="FuncTypeId">The BTF id of the FUNC type.</param>
+public readonly record struct BtfFuncInfo(int InstructionIndex, uint FuncTypeId);
+
+/// <summary>A source line for an instruction.</summary>
+/// <param name="InstructionIndex">Index in the instruction list (ld_imm64 counts once).</param>
+/// <param name="FileNameOffset">Offset of the file name in the BTF string section (<c>BtfBuilder.AddString</c>).</param>
+/// <param name="LineTextOffset">Offset of the line's text in the BTF string section.</param>
+/// <param name="Line">1-based line number (up to 2^22 - 1).</param>
+/// <param name="Column">1-based column (up to 1023).</param>
+public readonly record struct BtfLineInfo(int InstructionIndex, uint FileNameOffset, uint LineTextOffset, int Line, int Column);
