@@ -340,4 +340,81 @@ public partial class ObjectFileTests : IDisposable
         var truncated = good[..(good.Length / 2)];
         Assert.Contains("runs past the end of the file", Assert.Throws<ObjectFileException>(() => ElfObjectReader.Read(truncated, "x.o")).Message, StringComparison.Ordinal);
     }
+
+    // ------------------------------------------------------------------ clang's objects through our loader
+
+    private static LoadedObject LoadClang(string file) => ObjectLoader.Load(ElfObjectReader.Read(Path.Combine(ObjectsDirectory, file + ".o")));
+
+    [Fact]
+    public void Clang_clamp_through_our_loader_sets_the_buffers_like_the_dsl_clamp()
+    {
+        KernelGate.Require();
+        using var loaded = LoadClang("clamp");
+        using var cgroup = Cgroup.CreateTemporary(prefix: "sockops-elf");
+        using var attachment = cgroup.Attach(loaded.Program("bpf_clamp"));
+        var clamped = Traffic.Run(cgroup, "--family 6 --port 55601").Single();
+        Assert.Equal([300000, 300000, 300000, 300000], new[] { clamped.Client.SndBuf, clamped.Client.RcvBuf, clamped.Server.SndBuf, clamped.Server.RcvBuf });
+        Assert.NotEqual(300000, Traffic.Run(cgroup, "--family 4 --port 55601").Single().Client.SndBuf);
+    }
+
+    [Fact]
+    public void Clang_sockmap_through_our_loader_inserts_the_sockets_the_dsl_twin_inserts()
+    {
+        KernelGate.Require();
+        using var loaded = LoadClang("sockmap");
+        using var cgroup = Cgroup.CreateTemporary(prefix: "sockops-elf");
+        using var attachment = cgroup.Attach(loaded.Program("bpf_sockmap"));
+        using var traffic = Traffic.Start(cgroup, "--family 4 --port 10000 --port 10001 --hold");
+        var map = loaded.Maps["sock_map"];
+        var keys = new List<int>();
+        var key = new byte[4];
+        var next = new byte[4];
+        bool first = true;
+        while (map.TryGetNextKey(first ? default : key, next))
+        {
+            keys.Add(BitConverter.ToInt32(next));
+            next.CopyTo(key, 0);
+            first = false;
+        }
+        Assert.Equal([1, 10], keys.Order());
+        traffic.Finish();
+    }
+
+    [Fact]
+    public void Clang_dump_stats_through_our_loader_creates_its_sk_storage_with_btf_and_is_accepted()
+    {
+        KernelGate.Require();
+        using var loaded = LoadClang("dump_stats");
+        var storage = loaded.Maps["bpf_next_dump"];
+        Assert.Equal(MapType.SkStorage, storage.Type);
+        var rodata = loaded.Maps[".rodata"];
+        Assert.True(rodata.Flags.HasFlag(MapFlags.ReadOnlyProgram));
+        using var cgroup = Cgroup.CreateTemporary(prefix: "sockops-elf");
+        using var attachment = cgroup.Attach(loaded.Program("_sockops"));
+        Assert.Single(Traffic.Run(cgroup, "--family 4"));
+    }
+
+    [Fact]
+    public void A_dsl_object_through_elf_our_reader_and_our_loader_behaves_like_the_dsl_image()
+    {
+        KernelGate.Require();
+        var read = ElfObjectReader.Read(ElfObjectWriter.ToBytes(Object("clamp", RunningKernel.Version)), "clamp.o");
+        using var loaded = ObjectLoader.Load(read);
+        using var cgroup = Cgroup.CreateTemporary(prefix: "sockops-elf");
+        using var attachment = cgroup.Attach(loaded.Program("clamp"));
+        var clamped = Traffic.Run(cgroup, "--family 6 --port 55601").Single();
+        Assert.Equal(300000, clamped.Client.SndBuf);
+        // The C# lines travel with it: the kernel reports them for the loaded program.
+        var lines = ProgramLineInfo.Read(loaded.Program("clamp")).Lines;
+        Assert.Contains(lines, l => l.File.EndsWith("Clamp.cs", StringComparison.Ordinal) && l.Line > 0);
+    }
+
+    [Fact]
+    public void A_refused_clang_program_names_its_c_source_line()
+    {
+        KernelGate.Require();
+        var e = Assert.Throws<VerifierException>(() => LoadClang("bad_return").Dispose());
+        Assert.Contains("return skops->op + 2;", e.SourceLine, StringComparison.Ordinal);
+        Assert.Contains("R0", e.Log, StringComparison.Ordinal);
+    }
 }
