@@ -16,7 +16,7 @@ public class BpfMap : IDisposable
         MaxEntries = maxEntries;
         Flags = flags;
         Name = name;
-        IsPerCpu = type is MapType.PercpuArray or MapType.PercpuHash or MapType.LruPercpuHash;
+        IsPerCpu = type is MapType.PerCpuArray or MapType.PerCpuHash or MapType.LruPerCpuHash;
         // Per-CPU lookups return one 8-byte-aligned slot per possible CPU.
         ValueBufferSize = IsPerCpu ? (valueSize + 7) / 8 * 8 * PossibleCpus.Count : valueSize;
     }

@@ -1,3 +1,4 @@
+using SockOps.Emit.Btf;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -134,7 +135,7 @@ public class MapTests
     public void Per_cpu_array_has_one_value_per_possible_cpu()
     {
         KernelGate.Require();
-        using var map = BpfMap<uint, uint>.Create(MapType.PercpuArray, 2, "pcpu");
+        using var map = BpfMap<uint, uint>.Create(MapType.PerCpuArray, 2, "pcpu");
         int cpus = int.Parse(File.ReadAllText("/sys/devices/system/cpu/possible").Trim().Split('-')[^1], System.Globalization.CultureInfo.InvariantCulture) + 1;
         Assert.Equal(8 * cpus, map.ValueBufferSize);
         map.Update(1, 9);

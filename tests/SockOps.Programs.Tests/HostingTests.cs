@@ -43,7 +43,7 @@ public class HostingTests
         int printkLine = 0;
         var image = SockOpsProgram.Build("refused", b =>
         {
-            var counts = b.Map<int, ulong>("counts", MapKind.Array, 1);
+            var counts = b.Map<int, ulong>("counts", MapType.Array, 1);
             b.IfNotNull(b.MapLookup(counts, 0), v => v.U64().Set(v.U64() + 1));
             printkLine = Here() + 1;
             b.Printk("op %u\n", b.Context.Op);
@@ -104,8 +104,8 @@ public class HostingTests
     {
         var image = SockOpsProgram.Build("bad_map", b =>
         {
-            b.Map<int, ulong>("fine", MapKind.Hash, 16);
-            b.Map<BigKey, ulong>("huge_key", MapKind.SockHash, 4); // sockhash keys live on the BPF stack: a 1024-byte key is E2BIG
+            b.Map<int, ulong>("fine", MapType.Hash, 16);
+            b.Map<BigKey, ulong>("huge_key", MapType.SockHash, 4); // sockhash keys live on the BPF stack: a 1024-byte key is E2BIG
             b.Return(1);
         });
         KernelGate.Require();

@@ -23,7 +23,7 @@ public class EmitRuleCoverageTests
             b.Context.Reply.Set((I32)escaped!.Family);
         },
         [EmitRule.HelperNotAllowed] = b => b.Printk("hi\n"),
-        [EmitRule.HelperArgument] = b => b.SockMapUpdate(b.Map<int, int>("sock_hash", MapKind.SockHash, 4), 1, MapUpdateFlags.NoExist),
+        [EmitRule.HelperArgument] = b => b.SockMapUpdate(b.Map<int, int>("sock_hash", MapType.SockHash, 4), 1, MapUpdateFlags.NoExist),
         [EmitRule.Uninitialized] = b =>
         {
             var x = b.LocalI32("x");

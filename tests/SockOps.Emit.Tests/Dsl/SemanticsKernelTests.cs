@@ -1,6 +1,5 @@
 using SockOps.Emit.Runtime;
 using SockOps.Emit.TestSupport;
-using RtMapType = SockOps.Emit.Runtime.MapType;
 
 namespace SockOps.Emit.Tests.Dsl;
 
@@ -21,7 +20,7 @@ public class SemanticsKernelTests
     private static ProgramImage Program(Assembler.KernelVersion? target = null) => SockOpsProgram.Build("semantics", b =>
     {
         var ctx = b.Context;
-        var results = b.Map<uint, ulong>("results", MapKind.Array, Slots);
+        var results = b.Map<uint, ulong>("results", MapType.Array, Slots);
         b.If(ctx.Op == SockOp.ActiveEstablishedCb, () =>
         {
             var lp = b.Local("lp", ctx.LocalPort);
