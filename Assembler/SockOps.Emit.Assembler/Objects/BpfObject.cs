@@ -52,6 +52,9 @@ public sealed class BpfObject
             if (!mapNames.Add(map.Name)) throw new ArgumentException($"Map '{map.Name}' appears twice.");
             if ((map.KeyTypeId != 0 || map.ValueTypeId != 0) && Btf.IsEmpty)
                 throw new ArgumentException($"Map '{map.Name}' names BTF types but the object has no BTF.");
+            if (!map.InitialValue.IsEmpty && (map.Type is not (MapType.Array or MapType.PerCpuArray) || map.InitialValue.Length > map.ValueSize))
+                throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"Map '{map.Name}': an initial value needs an array map whose {map.ValueSize}-byte value can hold its {map.InitialValue.Length} bytes (type {map.Type})."));
         }
         var programNames = new HashSet<string>(StringComparer.Ordinal);
         foreach (var program in Programs)

@@ -60,7 +60,7 @@ public sealed partial class ProgramImage
 
     /// <summary>
     /// The maps the program declared, then its read-only data (<see cref="MapDeclaration.ReadOnlyDataName"/>, printk
-    /// formats) if it has any. Create each with <see cref="MapDeclaration.CreateMap"/>, which also fills and freezes it.
+    /// formats) if it has any. A loader creates them from <see cref="ToObject"/> (the Runtime's <c>ObjectLoader</c>), which also fills and freezes the read-only data.
     /// </summary>
     public IReadOnlyList<MapDeclaration> Maps { get; }
 

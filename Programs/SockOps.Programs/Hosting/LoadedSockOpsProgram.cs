@@ -9,20 +9,23 @@ namespace SockOps.Programs.Hosting;
 /// </summary>
 public sealed class LoadedSockOpsProgram : IDisposable
 {
-    private readonly Dictionary<string, BpfMap> _maps;
-    private readonly List<IDisposable> _owned;
+    private readonly LoadedObject _loaded;
+    private readonly IReadOnlyDictionary<string, BpfMap> _maps;
     private readonly List<CgroupAttachment> _attachments = [];
     private readonly Dictionary<string, RingBuffer> _ringBuffers = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Name, Type Key, Type Value), BpfMap> _typedMaps = [];
     private bool _disposed;
 
-    internal LoadedSockOpsProgram(ProgramImage image, BpfProgram program, Dictionary<string, BpfMap> maps, List<IDisposable> owned)
+    internal LoadedSockOpsProgram(ProgramImage image, LoadedObject loaded)
     {
         Image = image;
-        Program = program;
-        _maps = maps;
-        _owned = owned;
+        _loaded = loaded;
+        Program = loaded.Programs.Values.Single();
+        _maps = loaded.Maps;
     }
+
+    /// <summary>The loaded object (the image's <see cref="ProgramImage.ToObject"/> in the kernel).</summary>
+    public LoadedObject Object => _loaded;
 
     /// <summary>The image that was loaded.</summary>
     public ProgramImage Image { get; }
@@ -93,10 +96,8 @@ public sealed class LoadedSockOpsProgram : IDisposable
         Detach();
         foreach (var reader in _ringBuffers.Values) reader.Dispose();
         _ringBuffers.Clear();
-        Program.Dispose();
         foreach (var map in _typedMaps.Values) map.Dispose();
         _typedMaps.Clear();
-        foreach (var map in _maps.Values) map.Dispose();
-        for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
+        _loaded.Dispose();
     }
 }

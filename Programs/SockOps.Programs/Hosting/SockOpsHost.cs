@@ -1,14 +1,15 @@
 using SockOps.Emit;
 using SockOps.Emit.Assembler;
 using SockOps.Emit.Runtime;
-using SockOps.Emit.Runtime.Btf;
+using SockOps.Emit.Objects;
 
 namespace SockOps.Programs.Hosting;
 
 /// <summary>
-/// Loads DSL programs (<see cref="ProgramImage"/>) into the kernel as BPF_PROG_TYPE_SOCK_OPS with expected attach
-/// type BPF_CGROUP_SOCK_OPS: creates the declared maps (with BTF for sk_storage), resolves the map references,
-/// and maps a verifier refusal back to the C# statement. Nothing stays in the kernel when a step fails.
+/// Loads DSL programs (<see cref="ProgramImage"/>) into the kernel: the image's <see cref="ProgramImage.ToObject"/>
+/// through the Runtime's generic <see cref="ObjectLoader"/> (maps with BTF, read-only data frozen, kfunc ids, C# line
+/// info), after checking the running kernel has what the program uses, and a verifier refusal mapped back to the C#
+/// statement. Nothing stays in the kernel when a step fails.
 /// </summary>
 public static class SockOpsHost
 {
@@ -24,62 +25,16 @@ public static class SockOpsHost
     {
         ArgumentNullException.ThrowIfNull(image);
         KernelCompatibility.Check(image);
-        var owned = new List<IDisposable>();
-        var maps = new Dictionary<string, BpfMap>(StringComparer.Ordinal);
+        var obj = image.ToObject();
+        if (!debugInfo)
+            obj = new BpfObject(obj.Programs.Select(p => p with { FuncInfo = [], LineInfo = [] }), obj.Maps, obj.Btf);
         try
         {
-            foreach (var declaration in image.Maps)
-            {
-                maps[declaration.Name] = declaration.CreateMap();
-            }
-            ProgramDebugInfo? debug = debugInfo ? image.CreateDebugInfo() : null;
-            LoadedBtf? btf = debug is null ? null : LoadedBtf.Load(debug.Btf.Span);
-            if (btf is not null) owned.Add(btf);
-            BpfProgram program;
-            try
-            {
-                program = BpfProgram.Load(new ProgramLoadOptions
-                {
-                    Type = ProgramType.SockOps,
-                    ExpectedAttachType = AttachType.CgroupSockOps,
-                    Name = image.Name,
-                    License = image.License,
-                    Instructions = ResolveKfuncs(image),
-                    MapReferences = image.MapReferences,
-                    Maps = maps,
-                    Btf = btf,
-                    FuncInfo = debug?.FuncInfo ?? [],
-                    LineInfo = debug?.LineInfo ?? [],
-                    LogLevel = logLevel,
-                });
-            }
-            catch (VerifierException e)
-            {
-                throw new ProgramRefusedException(image, e);
-            }
-            return new LoadedSockOpsProgram(image, program, maps, owned);
+            return new LoadedSockOpsProgram(image, ObjectLoader.Load(obj, new ObjectLoadOptions { LogLevel = logLevel }));
         }
-        catch
+        catch (VerifierException e)
         {
-            foreach (var map in maps.Values) map.Dispose();
-            for (int i = owned.Count - 1; i >= 0; i--) owned[i].Dispose();
-            throw;
+            throw new ProgramRefusedException(image, e);
         }
-    }
-
-    /// <summary>The instructions with each kfunc call's immediate set to the function's id in the kernel's BTF.</summary>
-    /// <exception cref="FeatureNotSupportedException">The running kernel has no such function.</exception>
-    private static IReadOnlyList<Instruction> ResolveKfuncs(ProgramImage image)
-    {
-        if (image.KfuncReferences.Count == 0) return image.Instructions;
-        var code = image.Instructions.ToArray();
-        foreach (var kfunc in image.KfuncReferences)
-        {
-            uint id = KernelBtf.Current.FindFunction(kfunc.Name)
-                ?? throw new FeatureNotSupportedException($"kfunc:{kfunc.Name}", image.RequiredFeatures.FirstOrDefault(f => f.Name == kfunc.Name)?.MinimumKernel.ToString() ?? "unknown");
-            var call = code[kfunc.InstructionIndex];
-            code[kfunc.InstructionIndex] = new Instruction(call.Opcode, call.DestinationIndex, call.SourceIndex, call.Offset, checked((int)id));
-        }
-        return code;
     }
 }

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using SockOps.Emit.Assembler;
 using SockOps.Emit.Runtime;
-using SockOps.Emit.Runtime.Btf;
+using SockOps.Emit.Objects;
 using SockOps.Emit.TestSupport;
 
 namespace SockOps.Emit.Tests.Dsl;
@@ -11,55 +11,23 @@ namespace SockOps.Emit.Tests.Dsl;
 internal static class DslKernel
 {
     /// <summary>A loaded program with its maps; disposing closes everything.</summary>
-    internal sealed class Loaded(BpfProgram program, List<IDisposable> owned, Dictionary<string, BpfMap> maps) : IDisposable
+    internal sealed class Loaded(LoadedObject loaded) : IDisposable
     {
-        public BpfProgram Program { get; } = program;
-        public IReadOnlyDictionary<string, BpfMap> Maps { get; } = maps;
+        public BpfProgram Program { get; } = loaded.Programs.Values.Single();
+        public IReadOnlyDictionary<string, BpfMap> Maps { get; } = loaded.Maps;
 
-        public void Dispose()
-        {
-            Program.Dispose();
-            for (int i = owned.Count - 1; i >= 0; i--) owned[i].Dispose();
-        }
+        public void Dispose() => loaded.Dispose();
     }
 
-    /// <summary>Loads the image; throws the runtime's VerifierException if the kernel refuses it.</summary>
+    /// <summary>
+    /// Loads the image as users do — <see cref="ProgramImage.ToObject"/> through the Runtime's <see cref="ObjectLoader"/>
+    /// (kfunc ids resolved) — and throws the runtime's VerifierException if the kernel refuses it.
+    /// </summary>
     public static Loaded Load(ProgramImage image, bool debugInfo = false, VerifierLogLevel logLevel = VerifierLogLevel.None)
     {
-        var owned = new List<IDisposable>();
-        var maps = new Dictionary<string, BpfMap>(StringComparer.Ordinal);
-        try
-        {
-            foreach (var declaration in image.Maps)
-            {
-                var map = declaration.CreateMap();
-                owned.Add(map);
-                maps[declaration.Name] = map;
-            }
-            ProgramDebugInfo? debug = debugInfo ? image.CreateDebugInfo() : null;
-            LoadedBtf? btf = debug is null ? null : LoadedBtf.Load(debug.Btf.Span);
-            if (btf is not null) owned.Add(btf);
-            var program = BpfProgram.Load(new ProgramLoadOptions
-            {
-                Type = ProgramType.SockOps,
-                ExpectedAttachType = AttachType.CgroupSockOps,
-                Name = image.Name,
-                License = image.License,
-                Instructions = image.Instructions,
-                MapReferences = image.MapReferences,
-                Maps = maps,
-                Btf = btf,
-                FuncInfo = debug?.FuncInfo ?? [],
-                LineInfo = debug?.LineInfo ?? [],
-                LogLevel = logLevel,
-            });
-            return new Loaded(program, owned, maps);
-        }
-        catch
-        {
-            for (int i = owned.Count - 1; i >= 0; i--) owned[i].Dispose();
-            throw;
-        }
+        var obj = image.ToObject();
+        if (!debugInfo) obj = new BpfObject(obj.Programs.Select(p => p with { FuncInfo = [], LineInfo = [] }), obj.Maps, obj.Btf);
+        return new Loaded(ObjectLoader.Load(obj, new ObjectLoadOptions { LogLevel = logLevel }));
     }
 
     /// <summary>Loads raw instructions (for proving that the kernel refuses what the DSL refuses).</summary>

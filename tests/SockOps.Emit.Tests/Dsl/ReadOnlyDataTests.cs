@@ -67,10 +67,16 @@ public class ReadOnlyDataTests
     [Fact]
     public void An_initial_value_needs_an_array_large_enough()
     {
-        var hash = new MapDeclaration("h", MapType.Hash, typeof(int), typeof(long), 4, 8, 1, MapFlags.None) { InitialValue = new byte[8] };
-        Assert.Contains("array map", Assert.Throws<ArgumentException>(() => hash.CreateMap()).Message, StringComparison.Ordinal);
-        var small = new MapDeclaration("a", MapType.Array, typeof(int), typeof(int), 4, 4, 1, MapFlags.None) { InitialValue = new byte[5] };
-        Assert.Contains("5 bytes", Assert.Throws<ArgumentException>(() => small.CreateMap()).Message, StringComparison.Ordinal);
+        // The object model refuses it before any loader sees it.
+        var program = new Objects.ObjectProgram
+        {
+            Name = "p", Section = "sockops", Type = ProgramType.SockOps, License = "GPL",
+            Instructions = SockOpsProgram.Build("p", b => b.Return(1)).Instructions,
+        };
+        var hash = new Objects.ObjectMap { Name = "h", Type = MapType.Hash, KeySize = 4, ValueSize = 8, MaxEntries = 1, InitialValue = new byte[8] };
+        Assert.Contains("array map", Assert.Throws<ArgumentException>(() => new Objects.BpfObject([program], [hash])).Message, StringComparison.Ordinal);
+        var small = new Objects.ObjectMap { Name = "a", Type = MapType.Array, KeySize = 4, ValueSize = 4, MaxEntries = 1, InitialValue = new byte[5] };
+        Assert.Contains("5 bytes", Assert.Throws<ArgumentException>(() => new Objects.BpfObject([program], [small])).Message, StringComparison.Ordinal);
     }
 
     [Fact]
