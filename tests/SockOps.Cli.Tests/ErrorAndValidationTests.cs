@@ -32,6 +32,20 @@ public sealed class ErrorAndValidationTests : IDisposable
         Assert.Empty(OwnCgroups()); // exec refused before it created its temporary cgroup
     }
 
+    [Theory]
+    [InlineData("NaN")]
+    [InlineData("Infinity")]
+    [InlineData("-1")]
+    [InlineData("0")]
+    [InlineData("3600.5")]
+    public void Demo_refuses_a_duration_outside_0_to_3600_before_creating_or_attaching_anything(string seconds)
+    {
+        var run = CliRun.Invoke(["demo", "--seconds", seconds]);
+        Assert.Equal(2, run.ExitCode);
+        Assert.StartsWith($"sockops: --seconds must be in (0, 3600], got {double.Parse(seconds, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture)}.", run.Error, StringComparison.Ordinal);
+        Assert.Empty(OwnCgroups());
+    }
+
     [Fact]
     public void Conformance_of_a_directory_without_suite_files_is_an_error_not_a_green_run()
     {
