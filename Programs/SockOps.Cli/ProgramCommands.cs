@@ -299,9 +299,7 @@ internal static partial class Commands
                 // The child binds its listeners only once it is inside the cgroup (sockets belong to their creator's cgroup),
                 // then says which ports it got: clamp is built for the IPv6 one, so a moved port is still clamp's port.
                 cgroup.AddProcess(child.Id);
-                child.StandardInput.WriteLine("listen");
-                child.StandardInput.Flush();
-                string? listening = child.StandardOutput.ReadLine();
+                string? listening = Tell(child, "listen", close: false) ? child.StandardOutput.ReadLine() : null;
                 if (!TryParseListening(listening, out int ipv6Port, out int ipv4Port))
                 {
                     child.WaitForExit();
@@ -315,8 +313,7 @@ internal static partial class Commands
                 var reporter = new ProgramReporter(metrics, console.Out) { PrintRecords = false };
                 reporter.RttEvent += table.Add;
                 var stdout = child.StandardOutput.ReadToEndAsync();
-                child.StandardInput.WriteLine("go");
-                child.StandardInput.Close();
+                Tell(child, "go", close: true); // when it is gone (a signal killed it), its exit code says so below
                 var watch = Stopwatch.StartNew();
                 while (!child.WaitForExit(500))
                 {
@@ -345,6 +342,22 @@ internal static partial class Commands
             }
         });
         return command;
+    }
+
+    /// <summary>Sends a line to the traffic child; false when it is gone (killed by the signal handler meanwhile).</summary>
+    private static bool Tell(Process child, string line, bool close)
+    {
+        try
+        {
+            child.StandardInput.WriteLine(line);
+            if (close) child.StandardInput.Close();
+            else child.StandardInput.Flush();
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
     }
 
     private static bool TryParseListening(string? line, out int ipv6Port, out int ipv4Port)
