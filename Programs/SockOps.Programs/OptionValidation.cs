@@ -37,10 +37,11 @@ internal static class OptionValidation
     public const long PortMin = 1, PortMax = 65535;
 
     /// <summary>
-    /// max_entries of a hash (and sockhash) map: the kernel rounds it up to a power of two buckets and refuses more
-    /// than U32_MAX / sizeof(bucket) (16 bytes) of them with E2BIG; zero is EINVAL.
+    /// max_entries of a hash or sockhash map: the kernel rounds it up to a power-of-two number of 16-byte buckets and
+    /// refuses more than U32_MAX / 16 of them (hash: E2BIG, sockhash: EINVAL), so 2^27 is the most; zero is EINVAL.
+    /// A sockmap has no such bound, but 2^27 pointers (1 GiB) is as far as the one range goes.
     /// </summary>
-    public const long HashEntriesMax = 1L << 28;
+    public const long HashEntriesMax = 1L << 27;
 
     /// <summary>Throws when a property of <paramref name="options"/> is outside its declared range.</summary>
     /// <exception cref="ArgumentException">The message names the option (kebab-case, as <c>--set</c> spells it), its range and the value.</exception>

@@ -17,7 +17,7 @@ public sealed class ErrorAndValidationTests : IDisposable
     [InlineData(new[] { "dump", "clamp", "--set", "port=70000" }, "sockops: clamp: port must be 1..65535, got 70000.")]
     [InlineData(new[] { "dump", "clamp", "--set", "port=-1" }, "sockops: clamp: port must be 1..65535, got -1.")]
     [InlineData(new[] { "dump", "rwnd", "--set", "initial-window=0" }, "sockops: rwnd: initial-window must be 1..65535, got 0.")]
-    [InlineData(new[] { "dump", "sockmap-adder", "--set", "max-entries=-1" }, "sockops: sockmap-adder: max-entries must be an integer in 1..268435456, got '-1'.")]
+    [InlineData(new[] { "dump", "sockmap-adder", "--set", "max-entries=-1" }, "sockops: sockmap-adder: max-entries must be an integer in 1..134217728, got '-1'.")]
     [InlineData(new[] { "dump", "sockmap-adder", "--set", "sock-map=true", "--set", "active-key=20" }, "sockops: sockmap-adder: active-key must be 0..19 (a sockmap index below max-entries), got 20.")]
     [InlineData(new[] { "dump", "cong", "--set", "algorithm=" }, "sockops: cong: algorithm must be 1..15 ASCII characters, got ''.")]
     [InlineData(new[] { "verify", "clamp", "--set", "port=0" }, "sockops: clamp: port must be 1..65535, got 0.")]
@@ -99,7 +99,7 @@ public sealed class ErrorAndValidationTests : IDisposable
         Assert.Equal(0, run.ExitCode);
         Assert.Contains("--set port=<int>  (default 55601; 1..65535)", run.Out, StringComparison.Ordinal);
         Assert.Contains("--set printk=<bool>  (default false)\n", run.Out, StringComparison.Ordinal);
-        Assert.Contains("--set max-sockets=<uint>  (default 4096; 1..268435456)", run.Out, StringComparison.Ordinal);
+        Assert.Contains("--set max-sockets=<uint>  (default 4096; 1..134217728)", run.Out, StringComparison.Ordinal);
     }
 
     /// <summary>Temporary cgroups this (test) process created through in-process runs of the verbs.</summary>

@@ -1,4 +1,6 @@
 using System.Globalization;
+using SockOps.Emit.Runtime;
+using SockOps.Emit.TestSupport;
 
 namespace SockOps.Programs.Tests;
 
@@ -24,7 +26,7 @@ public class OptionValidationTests
         { "sockmap-adder", "passive-key", "-2147483648", "2147483647", "-2147483648..2147483647" },
         { "sockmap-adder", "active-port", "1", "65535", "1..65535" },
         { "sockmap-adder", "active-key", "-2147483648", "2147483647", "-2147483648..2147483647" },
-        { "sockmap-adder", "max-entries", "1", "268435456", "1..268435456" },
+        { "sockmap-adder", "max-entries", "1", "134217728", "1..134217728" },
         { "syn-rto", "port", "1", "65535", "1..65535" },
         { "syn-rto", "rto-jiffies", "1", "2147483647", "1..2147483647" },
         { "bufs", "port", "1", "65535", "1..65535" },
@@ -42,10 +44,10 @@ public class OptionValidationTests
         { "base-rtt", "algorithm", "v", "abcdefg", "1..7 ASCII characters" },
         { "header-option", "magic", "0", "65535", "0..65535" },
         { "header-option", "value", "0", "4294967295", "0..4294967295" },
-        { "header-option", "max-connections", "1", "268435456", "1..268435456" },
+        { "header-option", "max-connections", "1", "134217728", "1..134217728" },
         { "rtt-metrics", "ring-buffer-bytes", Page, "2147483648", RingRange },
         { "tx-timestamps", "ring-buffer-bytes", Page, "2147483648", RingRange },
-        { "tx-timestamps", "max-sockets", "1", "268435456", "1..268435456" },
+        { "tx-timestamps", "max-sockets", "1", "134217728", "1..134217728" },
     };
 
     [Fact]
@@ -129,5 +131,18 @@ public class OptionValidationTests
         // The same keys are fine in a sockhash, and the last index is fine in a sockmap.
         Assert.NotNull(entry.Build(CatalogEntry.ParseSettings([setting]), entry.MinimumKernel));
         Assert.NotNull(entry.Build(CatalogEntry.ParseSettings(["sock-map=true", "passive-key=19", "active-key=0"]), entry.MinimumKernel));
+    }
+
+    [Fact]
+    public void The_kernel_refuses_a_hash_or_sockhash_map_one_entry_past_the_max_entries_bound()
+    {
+        KernelGate.Require();
+        int past = (int)OptionValidation.HashEntriesMax + 1;
+        // No preallocation: the bound is checked before any memory is allocated.
+        var hash = Assert.ThrowsAny<BpfException>(() => BpfMap<ulong, uint>.Create(MapType.Hash, past, flags: MapFlags.NoPrealloc));
+        Assert.Equal("E2BIG", hash.ErrnoName);
+        var sockhash = Assert.ThrowsAny<BpfException>(() => BpfMap<int, ulong>.Create(MapType.SockHash, past));
+        Assert.Equal("EINVAL", sockhash.ErrnoName);
+        using var fine = BpfMap<int, ulong>.Create(MapType.SockHash, 20);
     }
 }
