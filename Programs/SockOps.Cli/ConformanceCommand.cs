@@ -16,6 +16,9 @@ internal static partial class Commands
         {
             string dir = parse.GetValue(directory)!;
             if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"{dir}: no such directory");
+            // An empty run proves nothing: "0 passed" with exit 0 would read as a green suite.
+            if (!Directory.EnumerateFiles(dir, "*.data").Any())
+                throw new CliInputException($"{dir}: no conformance-suite .data files (the suite's tests/ directory has them)");
             int version = parse.GetValue(cpu) == "v3" ? 3 : 4;
             int passed = 0, failed = 0, skipped = 0, unsupported = 0, unexpected = 0;
             foreach (ConformanceResult r in ConformanceRunner.RunDirectory(dir, version, ParseTarget(parse.GetValue(target))))

@@ -28,7 +28,7 @@ internal static partial class Commands
         try
         {
             entry = ProgramCatalog.Get(name);
-            if (entry.UnavailableReason is not null) throw new NotSupportedException($"{entry.Name} is not available: {entry.UnavailableReason}");
+            if (entry.UnavailableReason is not null) throw new CliInputException($"{entry.Name} is not available: {entry.UnavailableReason}");
             return (entry, entry.Build(CatalogEntry.ParseSettings(settings ?? []), target));
         }
         catch (ProgramParameterException e)
@@ -56,7 +56,7 @@ internal static partial class Commands
 
     /// <summary>A shipped program needs a newer kernel than the target (exit 1, one clear line).</summary>
     private sealed class ProgramUnsupportedException(string program, KernelFeature feature, KernelVersion target, Exception inner)
-        : NotSupportedException($"{program} uses {feature.Name}, which needs Linux {feature.MinimumKernel}; the target is {target} (--target).", inner)
+        : CliInputException($"{program} uses {feature.Name}, which needs Linux {feature.MinimumKernel}; the target is {target} (--target).", inner)
     {
         public KernelFeature Feature { get; } = feature;
     }
@@ -74,7 +74,7 @@ internal static partial class Commands
                 console.Out.WriteLine($"{entry.Name.PadRight(width)}  {(entry.MinimumKernel + "+"),-6}  {entry.Summary}");
                 if (!parse.GetValue(parameters)) continue;
                 foreach (var p in entry.Parameters)
-                    console.Out.WriteLine($"{"".PadRight(width)}    --set {p.Name}=<{p.TypeName}>  (default {p.Default})");
+                    console.Out.WriteLine($"{"".PadRight(width)}    --set {p.Name}=<{p.TypeName}>  (default {p.Default}{(p.Range is null ? "" : $"; {p.Range}")})");
             }
             return 0;
         });
@@ -198,23 +198,28 @@ internal static partial class Commands
             string path = parse.GetValue(cgroupPath)!;
             if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"{path}: no such cgroup directory");
             RequireBpfAccess("attach");
-            using var stop = new CancellationTokenSource();
-            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
-            using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+            using var signals = new StopSignals();
             using var cgroup = Cgroup.Open(path);
             using var loaded = SockOpsHost.Load(image);
             loaded.AttachTo(cgroup);
-            var reporter = new ProgramReporter(loaded, console.Out);
-            console.Out.WriteLine($"attached {entry.Name} (program id {loaded.Info.Id}) to {path}; SIGINT or SIGTERM detaches" +
-                                  (reporter.ReportsAnything ? "" : " (this program reports nothing; its effect is on the sockets)"));
-            console.Out.Flush();
-            while (!stop.IsCancellationRequested)
+            try
             {
-                if (reporter.Poll() > 0) console.Out.Flush();
-                stop.Token.WaitHandle.WaitOne(200);
+                var reporter = new ProgramReporter(loaded, console.Out);
+                console.Out.WriteLine($"attached {entry.Name} (program id {loaded.Info.Id}) to {path}; SIGINT or SIGTERM detaches" +
+                                      (reporter.ReportsAnything ? "" : " (this program reports nothing; its effect is on the sockets)"));
+                console.Out.Flush();
+                while (!signals.Requested)
+                {
+                    if (reporter.Poll() > 0) console.Out.Flush();
+                    signals.Token.WaitHandle.WaitOne(200);
+                }
+                reporter.Poll();
             }
-            reporter.Poll();
-            loaded.Detach();
+            finally
+            {
+                // Whatever happened above, the program does not stay attached to the user's cgroup.
+                loaded.Detach();
+            }
             console.Out.WriteLine($"detached {entry.Name} from {path}");
             return 0;
         });
@@ -233,26 +238,17 @@ internal static partial class Commands
             var (entry, image) = BuildProgram(parse.GetValue(name)!, parse.GetValue(set), LiveTarget(parse.GetValue(target)));
             string[] argv = parse.GetValue(commandLine)!;
             RequireBpfAccess("exec");
+            // Handlers before the cgroup exists: a signal at any point after it does not skip the finally below.
+            using var signals = new StopSignals();
             using var cgroup = Cgroup.CreateTemporary(prefix: "sockops-exec");
             try
             {
                 using var loaded = SockOpsHost.Load(image);
                 loaded.AttachTo(cgroup);
                 var reporter = new ProgramReporter(loaded, console.Out);
-                // Handlers first: a signal that arrives while the command starts must not kill sockops (the cleanup).
-                Process? started = null;
-                bool stopRequested = false;
-                void Stop(PosixSignalContext c)
-                {
-                    c.Cancel = true;
-                    stopRequested = true;
-                    if (Volatile.Read(ref started) is { } p) KillQuietly(p);
-                }
-                using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-                using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+                if (signals.Requested) return Interrupted(console, signals, "before the command started");
                 using var child = StartInCgroup(cgroup, argv);
-                Volatile.Write(ref started, child);
-                if (Volatile.Read(ref stopRequested)) KillQuietly(child);
+                signals.OnStop(() => KillQuietly(child)); // now, when a signal arrived while it started
                 while (!child.WaitForExit(100)) reporter.Poll();
                 child.WaitForExit();
                 reporter.Poll();
@@ -267,39 +263,71 @@ internal static partial class Commands
         return command;
     }
 
+    /// <summary>A verb stopped by SIGINT/SIGTERM before its work began: one line on stderr, the shell's 128 + signal status.</summary>
+    private static int Interrupted(CliConsole console, StopSignals signals, string when)
+    {
+        console.Error.WriteLine($"sockops: interrupted {when}");
+        return signals.ExitCode;
+    }
+
+    private static Option<double> SecondsOption(string? description) => new("--seconds")
+    {
+        Description = description,
+        DefaultValueFactory = _ => 5.0,
+        Validators = { result =>
+        {
+            // Only what parsed as a number (the parser itself reports the rest); NaN and infinities are refused here.
+            if (result.Tokens.Count == 0 || !double.TryParse(result.Tokens[^1].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double value)) return;
+            if (!(value > 0 && value <= 3600))
+                result.AddError(string.Create(CultureInfo.InvariantCulture, $"--seconds must be in (0, 3600], got {value}."));
+        } },
+    };
+
     private static Command Demo(CliConsole console)
     {
-        var seconds = new Option<double>("--seconds") { Description = "How long the built-in loopback traffic runs.", DefaultValueFactory = _ => 5.0 };
-        var command = new Command("demo", "Attach rtt-metrics and clamp to a temporary cgroup, drive loopback TCP from a process inside it, and show a live per-connection table.") { seconds };
+        var seconds = SecondsOption("How long the built-in loopback traffic runs, in (0, 3600].");
+        var command = new Command("demo",
+            "Attach rtt-metrics and clamp to a temporary cgroup, drive loopback TCP from a process inside it, show a live per-connection table " +
+            "and the socket buffers the kernel reports on the traffic's own sockets.") { seconds };
         command.SetAction(parse =>
         {
             double duration = parse.GetValue(seconds);
-            if (duration is <= 0 or > 3600) throw new CliUsageException("--seconds must be in (0, 3600].");
             RequireBpfAccess("demo");
             bool live = ReferenceEquals(console, CliConsole.System) && !Console.IsOutputRedirected;
+            using var signals = new StopSignals();
             using var cgroup = Cgroup.CreateTemporary(prefix: "sockops-demo");
             try
             {
                 var kernel = LiveTarget(null);
                 using var metrics = SockOpsHost.Load(RttMetrics.Build(target: kernel));
-                using var clamp = SockOpsHost.Load(Clamp.Build(target: kernel));
                 metrics.AttachTo(cgroup);
-                clamp.AttachTo(cgroup);
-                var table = new ConnectionTable();
-                var reporter = new ProgramReporter(metrics, console.Out) { PrintRecords = false };
-                reporter.RttEvent += table.Add;
-                var start = LoopbackTraffic.SelfStartInfo(typeof(Commands).Assembly, "demo-traffic", "--seconds", duration.ToString(CultureInfo.InvariantCulture));
+                if (signals.Requested) return Interrupted(console, signals, "before the traffic started");
+                var start = LoopbackTraffic.SelfStartInfo(typeof(Commands).Assembly, "demo-traffic",
+                    "--seconds", duration.ToString(CultureInfo.InvariantCulture), "--port", LoopbackTraffic.PreferredPort.ToString(CultureInfo.InvariantCulture));
                 start.RedirectStandardInput = true;
                 start.RedirectStandardOutput = true;
                 start.RedirectStandardError = true;
                 using var child = Process.Start(start) ?? throw new InvalidOperationException("could not start the traffic process");
-                using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; KillQuietly(child); });
-                using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; KillQuietly(child); });
+                signals.OnStop(() => KillQuietly(child));
                 var stderr = child.StandardError.ReadToEndAsync();
-                var stdout = child.StandardOutput.ReadToEndAsync();
+                // The child binds its listeners only once it is inside the cgroup (sockets belong to their creator's cgroup),
+                // then says which ports it got: clamp is built for the IPv6 one, so a moved port is still clamp's port.
                 cgroup.AddProcess(child.Id);
-                child.StandardInput.WriteLine("go");
-                child.StandardInput.Close();
+                string? listening = Tell(child, "listen", close: false) ? child.StandardOutput.ReadLine() : null;
+                if (!TryParseListening(listening, out int ipv6Port, out int ipv4Port))
+                {
+                    child.WaitForExit();
+                    if (signals.Requested) return Interrupted(console, signals, "before the traffic started");
+                    throw new InvalidOperationException($"the traffic process did not report its listeners (exit {child.ExitCode}): {(listening ?? stderr.Result).Trim()}");
+                }
+                var clampOptions = new Clamp.Options { Port = ipv6Port };
+                using var clamp = SockOpsHost.Load(Clamp.Build(clampOptions, kernel));
+                clamp.AttachTo(cgroup);
+                var table = new ConnectionTable();
+                var reporter = new ProgramReporter(metrics, console.Out) { PrintRecords = false };
+                reporter.RttEvent += table.Add;
+                var stdout = child.StandardOutput.ReadToEndAsync();
+                Tell(child, "go", close: true); // when it is gone (a signal killed it), its exit code says so below
                 var watch = Stopwatch.StartNew();
                 while (!child.WaitForExit(500))
                 {
@@ -310,12 +338,16 @@ internal static partial class Commands
                 reporter.Poll();
                 if (live) console.Out.Write("\x1b[H\x1b[2J");
                 console.Out.WriteLine(table.Render($"sockops demo: rtt-metrics + clamp on a temporary cgroup, {duration:F1}s of loopback traffic"));
-                console.Out.WriteLine($"traffic: {stdout.Result.Trim()} (clamp gave the IPv6 connections on port 55601 150000-byte buffers)");
+                if (signals.Requested) return Interrupted(console, signals, "while the traffic ran");
                 if (child.ExitCode != 0)
                 {
                     console.Error.WriteLine($"sockops: the traffic process failed ({child.ExitCode}): {stderr.Result.Trim()}");
                     return CliApp.ExitBadInput;
                 }
+                if (ipv6Port != LoopbackTraffic.PreferredPort)
+                    console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"port {LoopbackTraffic.PreferredPort} was in use: the IPv6 traffic listened on port {ipv6Port} instead, and clamp was built with port={ipv6Port}"));
+                foreach (string line in DescribeTraffic(stdout.Result, ipv6Port, ipv4Port, clampOptions)) console.Out.WriteLine(line);
                 return 0;
             }
             finally
@@ -326,17 +358,92 @@ internal static partial class Commands
         return command;
     }
 
+    /// <summary>Sends a line to the traffic child; false when it is gone (killed by the signal handler meanwhile).</summary>
+    private static bool Tell(Process child, string line, bool close)
+    {
+        try
+        {
+            child.StandardInput.WriteLine(line);
+            if (close) child.StandardInput.Close();
+            else child.StandardInput.Flush();
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static bool TryParseListening(string? line, out int ipv6Port, out int ipv4Port)
+    {
+        ipv6Port = ipv4Port = 0;
+        string[] parts = line?.Split(' ') ?? [];
+        return parts is ["listening", _, _]
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out ipv6Port)
+            && int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out ipv4Port);
+    }
+
+    /// <summary>
+    /// The traffic's report (demo-traffic's lines) as the demo prints it: connections, then the buffers the kernel reported on
+    /// the traffic's own sockets and what they mean for clamp. Nothing is claimed that was not read back.
+    /// </summary>
+    private static IEnumerable<string> DescribeTraffic(string report, int ipv6Port, int ipv4Port, Clamp.Options clamp)
+    {
+        var buffers = new Dictionary<string, List<(int Send, int Receive, int Sockets)>>(StringComparer.Ordinal);
+        string connections = "?";
+        foreach (string line in report.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            string[] parts = line.Split(' ');
+            if (parts is ["connections", var n]) connections = n;
+            else if (parts is ["buffers", var kind, var send, var receive, var sockets])
+            {
+                if (!buffers.TryGetValue(kind, out var list)) buffers[kind] = list = [];
+                list.Add((int.Parse(send, CultureInfo.InvariantCulture), int.Parse(receive, CultureInfo.InvariantCulture), int.Parse(sockets, CultureInfo.InvariantCulture)));
+            }
+        }
+        yield return $"traffic: {connections} connections completed";
+        if (buffers.Count == 0) yield break;
+        yield return "buffers the kernel reported on the traffic's own sockets, getsockopt(SO_SNDBUF) and getsockopt(SO_RCVBUF):";
+        string v6 = string.Create(CultureInfo.InvariantCulture, $"IPv6 [::1]:{ipv6Port} (clamp's port)");
+        string v4 = string.Create(CultureInfo.InvariantCulture, $"IPv4 127.0.0.1:{ipv4Port} (no program's port)");
+        foreach (var (kind, label) in new[] { ("ipv6-connecting", $"{v6}, connecting"), ("ipv6-accepted", $"{v6}, accepted"), ("ipv4-connecting", $"{v4}, connecting"), ("ipv4-accepted", $"{v4}, accepted") })
+            if (buffers.TryGetValue(kind, out var readings))
+                yield return $"  {label}: " + string.Join("; ", readings.Select(r => string.Create(CultureInfo.InvariantCulture,
+                    $"SO_SNDBUF {r.Send}, SO_RCVBUF {r.Receive} ({r.Sockets} socket{(r.Sockets == 1 ? "" : "s")})")));
+        var ipv6 = buffers.Where(b => b.Key.StartsWith("ipv6-", StringComparison.Ordinal)).SelectMany(b => b.Value).ToList();
+        if (ipv6.Count == 0) yield break;
+        long doubled = 2L * clamp.BufferSize;
+        yield return ipv6.All(r => r.Send == doubled && r.Receive == doubled)
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"clamp set buffer-size={clamp.BufferSize} with bpf_setsockopt on both IPv6 ends; Linux keeps and reports twice what is set (socket(7): the doubling allows for bookkeeping overhead), so {doubled} means clamp's buffers took effect on every IPv6 socket.")
+            : string.Create(CultureInfo.InvariantCulture,
+                $"clamp set buffer-size={clamp.BufferSize} with bpf_setsockopt; where it takes effect Linux reports twice that ({doubled}), which not every IPv6 socket above reads: the kernel caps the size at net.core.wmem_max/rmem_max before doubling it, and clamp acts only between same-data-centre IPv6 peers.");
+    }
+
     private static Command DemoTraffic(CliConsole console)
     {
-        var seconds = new Option<double>("--seconds") { DefaultValueFactory = _ => 5.0 };
-        var command = new Command("demo-traffic", "Internal: the demo's loopback traffic (waits for a line on stdin first).") { seconds };
+        var seconds = SecondsOption(null);
+        var port = new Option<int>("--port") { DefaultValueFactory = _ => LoopbackTraffic.PreferredPort };
+        port.Validators.Add(result =>
+        {
+            if (result.Tokens.Count == 0 || !int.TryParse(result.Tokens[^1].Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)) return;
+            if (value is < 1 or > 65535) result.AddError(string.Create(CultureInfo.InvariantCulture, $"--port must be 1..65535, got {value}."));
+        });
+        var command = new Command("demo-traffic", "Internal: the demo's loopback traffic ('listen' on stdin binds and prints the ports, 'go' runs it).") { seconds, port };
         command.Hidden = true;
         command.SetAction(parse =>
         {
-            // The parent moves this process into the demo cgroup before sending the line.
-            if (console.In.ReadLine() is null) return CliApp.ExitBadInput;
-            int connections = LoopbackTraffic.Run(TimeSpan.FromSeconds(parse.GetValue(seconds)));
-            console.Out.WriteLine($"{connections} connections completed");
+            // The parent moves this process into the demo cgroup before it sends 'listen'.
+            if (console.In.ReadLine() != "listen") return CliApp.ExitBadInput;
+            using var traffic = LoopbackTraffic.Listen(parse.GetValue(port));
+            console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"listening {traffic.Ipv6Port} {traffic.Ipv4Port}"));
+            console.Out.Flush();
+            if (console.In.ReadLine() != "go") return CliApp.ExitBadInput;
+            var result = traffic.Run(TimeSpan.FromSeconds(parse.GetValue(seconds)));
+            console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"connections {result.Connections}"));
+            foreach (var (kind, readings) in new[] { ("ipv6-connecting", result.Ipv6Connecting), ("ipv6-accepted", result.Ipv6Accepted), ("ipv4-connecting", result.Ipv4Connecting), ("ipv4-accepted", result.Ipv4Accepted) })
+                foreach (var r in readings)
+                    console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"buffers {kind} {r.SendBuffer} {r.ReceiveBuffer} {r.Sockets}"));
             return 0;
         });
         return command;
@@ -358,7 +465,7 @@ internal static partial class Commands
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new InvalidOperationException($"{argv[0]}: {e.Message}");
+            throw new CliInputException($"{argv[0]}: {e.Message}", e);
         }
         finally
         {
@@ -366,13 +473,23 @@ internal static partial class Commands
         }
     }
 
-    /// <summary>Kills what is left in a temporary cgroup (daemons the command left behind) so it can be removed.</summary>
+    /// <summary>
+    /// Kills what is left in a temporary cgroup (daemons the command left behind) so it can be removed. Runs in finally
+    /// blocks: it never throws, whatever state the cgroup is in (the cgroup's own Dispose moves stragglers out).
+    /// </summary>
     private static void KillRemaining(Cgroup cgroup)
     {
-        if (!Directory.Exists(cgroup.Path) || cgroup.Processes.Count == 0) return;
-        string kill = Path.Combine(cgroup.Path, "cgroup.kill");
-        if (File.Exists(kill)) File.WriteAllText(kill, "1");
-        for (int i = 0; i < 100 && cgroup.Processes.Count > 0; i++) Thread.Sleep(20);
+        try
+        {
+            if (!Directory.Exists(cgroup.Path) || cgroup.Processes.Count == 0) return;
+            string kill = Path.Combine(cgroup.Path, "cgroup.kill");
+            if (File.Exists(kill)) File.WriteAllText(kill, "1");
+            for (int i = 0; i < 100 && cgroup.Processes.Count > 0; i++) Thread.Sleep(20);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Gone meanwhile, or not killable: Cgroup.Dispose moves what is left to the parent before removing it.
+        }
     }
 
     private static void KillQuietly(Process process)
@@ -381,8 +498,9 @@ internal static partial class Commands
         {
             if (!process.HasExited) process.Kill(entireProcessTree: true);
         }
-        catch (InvalidOperationException)
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or AggregateException or NotSupportedException)
         {
+            // Exited (or was never started) meanwhile.
         }
     }
 

@@ -24,8 +24,10 @@ public static class BaseRtt
     public sealed record Options
     {
         /// <summary>The base RTT in microseconds.</summary>
+        [OptionRange(1, int.MaxValue)]
         public int BaseRttUs { get; init; } = 80;
         /// <summary>The congestion control the reply applies to (at most 7 characters).</summary>
+        [OptionLength(1, 7)]
         public string Algorithm { get; init; } = "nv";
     }
 
@@ -42,9 +44,8 @@ public static class BaseRtt
     public static ProgramImage Build(Options? options = null, KernelVersion? target = null)
     {
         var o = options ?? new Options();
+        OptionValidation.Validate(o);
         byte[] name = Encoding.ASCII.GetBytes(o.Algorithm + "\0");
-        if (o.Algorithm.Length == 0 || name.Length > 8)
-            throw new ArgumentException($"The algorithm name must have 1 to 7 characters, not '{o.Algorithm}'.", nameof(options));
         return SockOpsProgram.Build("base_rtt", b =>
         {
             var ctx = b.Context;

@@ -20,10 +20,13 @@ public static class Bufs
     public sealed record Options
     {
         /// <summary>The port (local or remote) the program acts on.</summary>
+        [OptionRange(OptionValidation.PortMin, OptionValidation.PortMax)]
         public int Port { get; init; } = 55601;
         /// <summary>SO_SNDBUF and SO_RCVBUF in bytes (capped by wmem_max/rmem_max, then doubled by the kernel).</summary>
+        [OptionRange(1, int.MaxValue)]
         public int BufferSize { get; init; } = 1500000;
         /// <summary>The initial receive window in packets (RWND_INIT reply).</summary>
+        [OptionRange(1, 65535)]
         public int InitialWindow { get; init; } = 40;
     }
 
@@ -33,6 +36,7 @@ public static class Bufs
     public static ProgramImage Build(Options? options = null, KernelVersion? target = null)
     {
         var o = options ?? new Options();
+        OptionValidation.Validate(o);
         return SockOpsProgram.Build("bufs", b =>
         {
             var ctx = b.Context;

@@ -21,12 +21,16 @@ public static class Clamp
     public sealed record Options
     {
         /// <summary>The port (local or remote) the program acts on.</summary>
+        [OptionRange(OptionValidation.PortMin, OptionValidation.PortMax)]
         public int Port { get; init; } = 55601;
         /// <summary>SO_SNDBUF and SO_RCVBUF in bytes (the kernel doubles it).</summary>
+        [OptionRange(1, int.MaxValue)]
         public int BufferSize { get; init; } = 150000;
         /// <summary>SYN/SYN-ACK retransmission timeout in jiffies (TIMEOUT_INIT reply).</summary>
+        [OptionRange(1, int.MaxValue)]
         public int SynRto { get; init; } = 10;
         /// <summary>TCP_BPF_SNDCWND_CLAMP in packets.</summary>
+        [OptionRange(1, int.MaxValue)]
         public int CwndClamp { get; init; } = 100;
         /// <summary>The seed's <c>bpf_printk</c> debug lines (GPL; needs CAP_PERFMON).</summary>
         public bool Printk { get; init; }
@@ -38,6 +42,7 @@ public static class Clamp
     public static ProgramImage Build(Options? options = null, KernelVersion? target = null)
     {
         var o = options ?? new Options();
+        OptionValidation.Validate(o);
         return SockOpsProgram.Build("clamp", b =>
         {
             var ctx = b.Context;

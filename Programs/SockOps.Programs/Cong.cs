@@ -21,8 +21,10 @@ public static class Cong
     public sealed record Options
     {
         /// <summary>The port (local or remote) the program acts on.</summary>
+        [OptionRange(OptionValidation.PortMin, OptionValidation.PortMax)]
         public int Port { get; init; } = 55601;
         /// <summary>The congestion control algorithm's name (at most 15 characters).</summary>
+        [OptionLength(1, 15)]
         public string Algorithm { get; init; } = "dctcp";
         /// <summary>Answer NEEDS_ECN with 1 (request ECN).</summary>
         public bool Ecn { get; init; } = true;
@@ -34,8 +36,7 @@ public static class Cong
     public static ProgramImage Build(Options? options = null, KernelVersion? target = null)
     {
         var o = options ?? new Options();
-        if (string.IsNullOrEmpty(o.Algorithm) || o.Algorithm.Length > 15)
-            throw new ArgumentException($"A congestion control name has 1 to 15 characters, not '{o.Algorithm}'.", nameof(options));
+        OptionValidation.Validate(o);
         return SockOpsProgram.Build("cong", b =>
         {
             var ctx = b.Context;

@@ -46,12 +46,14 @@ public static class DumpStats
     public sealed record Options
     {
         /// <summary>Minimum time between two dumps of one socket, in nanoseconds.</summary>
+        [OptionRange(0, long.MaxValue)]
         public ulong IntervalNs { get; init; } = 1_000_000_000UL;
         /// <summary>Publish records to the ring buffer.</summary>
         public bool RingBuffer { get; init; } = true;
         /// <summary>Also print the seed's two <c>bpf_printk</c> lines (GPL; needs CAP_PERFMON).</summary>
         public bool Printk { get; init; }
         /// <summary>Ring buffer size in bytes (a power of two, multiple of the page size).</summary>
+        [RingBufferSize]
         public uint RingBufferBytes { get; init; } = 64 * 1024;
     }
 
@@ -61,6 +63,7 @@ public static class DumpStats
     public static ProgramImage Build(Options? options = null, KernelVersion? target = null)
     {
         var o = options ?? new Options();
+        OptionValidation.Validate(o);
         return SockOpsProgram.Build("dump_stats", b =>
         {
             var ctx = b.Context;

@@ -40,10 +40,13 @@ public static class HeaderOption
     public sealed record Options
     {
         /// <summary>The experiment id (RFC 6994 "ExID") identifying our option among kind-254 options.</summary>
+        [OptionRange(0, ushort.MaxValue)]
         public ushort Magic { get; init; } = 0xeb9f;
         /// <summary>The value the active side writes.</summary>
+        [OptionRange(0, uint.MaxValue)]
         public uint Value { get; init; } = 0x5eed0001;
         /// <summary>How many connections the receiving side remembers.</summary>
+        [OptionRange(1, OptionValidation.HashEntriesMax)]
         public uint MaxConnections { get; init; } = 4096;
         /// <summary>Listeners save the SYN (TCP_SAVE_SYN) and the accepted socket looks for the option in it too.</summary>
         public bool ParseSyn { get; init; } = true;
@@ -63,6 +66,7 @@ public static class HeaderOption
     public static ProgramImage Build(Options? options = null, KernelVersion? target = null)
     {
         var o = options ?? new Options();
+        OptionValidation.Validate(o);
         // Bytes in packet order, read as a little-endian word: [254, len, magic hi, magic lo].
         uint Head(int length) => (uint)ExperimentalKind | (uint)length << 8 | (uint)(o.Magic >> 8) << 16 | (uint)(o.Magic & 0xff) << 24;
         const int TcpFlagSyn = 0x02;

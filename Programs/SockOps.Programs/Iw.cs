@@ -20,12 +20,16 @@ public static class Iw
     public sealed record Options
     {
         /// <summary>The port (local or remote) the program acts on.</summary>
+        [OptionRange(OptionValidation.PortMin, OptionValidation.PortMax)]
         public int Port { get; init; } = 55601;
         /// <summary>SO_SNDBUF and SO_RCVBUF in bytes.</summary>
+        [OptionRange(1, int.MaxValue)]
         public int BufferSize { get; init; } = 1500000;
         /// <summary>The initial receive window in packets.</summary>
+        [OptionRange(1, 65535)]
         public int InitialWindow { get; init; } = 40;
         /// <summary>The initial congestion window in packets (TCP_BPF_IW).</summary>
+        [OptionRange(1, int.MaxValue)]
         public int InitialCwnd { get; init; } = 40;
     }
 
@@ -35,6 +39,7 @@ public static class Iw
     public static ProgramImage Build(Options? options = null, KernelVersion? target = null)
     {
         var o = options ?? new Options();
+        OptionValidation.Validate(o);
         return SockOpsProgram.Build("iw", b =>
         {
             var ctx = b.Context;

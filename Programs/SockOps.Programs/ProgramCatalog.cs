@@ -10,7 +10,8 @@ namespace SockOps.Programs;
 /// <param name="Name">The kebab-case name.</param>
 /// <param name="Type">The value type (int, uint, ulong, ushort, bool or string).</param>
 /// <param name="Default">The default, as text.</param>
-public sealed record ProgramParameter(string Name, Type Type, string Default)
+/// <param name="Range">The values it accepts (e.g. "1..65535"), or null when its type is the only limit.</param>
+public sealed record ProgramParameter(string Name, Type Type, string Default, string? Range)
 {
     /// <summary>A short type name for help text.</summary>
     public string TypeName => Type == typeof(bool) ? "bool" : Type == typeof(string) ? "string" : Type.Name.ToLowerInvariant() switch
@@ -37,7 +38,8 @@ public sealed class CatalogEntry
         _optionsType = optionsType;
         _build = build;
         UnavailableReason = unavailableReason;
-        Parameters = optionsType is null ? [] : [.. Settable(optionsType).Select(p => new ProgramParameter(Kebab(p.Name), p.PropertyType, Format(p.GetValue(Activator.CreateInstance(optionsType)))))];
+        Parameters = optionsType is null ? [] : [.. Settable(optionsType).Select(p =>
+            new ProgramParameter(Kebab(p.Name), p.PropertyType, Format(p.GetValue(Activator.CreateInstance(optionsType))), OptionValidation.Describe(p)))];
     }
 
     /// <summary>The kebab-case name (<c>sockops dump NAME</c>).</summary>
@@ -58,7 +60,7 @@ public sealed class CatalogEntry
     /// <summary>Builds the program with <paramref name="settings"/> (<c>key=value</c> pairs) over the defaults, for <paramref name="target"/>.</summary>
     /// <param name="settings">Parameter values.</param>
     /// <param name="target">The kernel the program will run on (default <see cref="KernelTargets.Default"/>).</param>
-    /// <exception cref="ProgramParameterException">A setting names no parameter or its value does not parse.</exception>
+    /// <exception cref="ProgramParameterException">A setting names no parameter, its value does not parse or is outside the parameter's <see cref="ProgramParameter.Range"/>.</exception>
     /// <exception cref="NotSupportedException">The program is unavailable (<see cref="UnavailableReason"/>).</exception>
     /// <exception cref="EmitException">The program uses a feature newer than <paramref name="target"/> (<see cref="EmitRule.TargetKernel"/>).</exception>
     public ProgramImage Build(IEnumerable<KeyValuePair<string, string>>? settings = null, KernelVersion? target = null)
@@ -74,7 +76,7 @@ public sealed class CatalogEntry
                 string known = properties.Count == 0 ? "it has no parameters" : "parameters: " + string.Join(", ", properties.Keys);
                 throw new ProgramParameterException($"{Name}: unknown parameter '{key}' ({known}).");
             }
-            property.SetValue(options, Parse(key, text, property.PropertyType));
+            property.SetValue(options, Parse(key, text, property));
         }
         try
         {
@@ -102,9 +104,11 @@ public sealed class CatalogEntry
         return result;
     }
 
-    private object Parse(string key, string text, Type type)
+    private object Parse(string key, string text, PropertyInfo property)
     {
-        string what = type == typeof(bool) ? "true or false" : type == typeof(string) ? "a string" : $"an integer in [{type.GetField("MinValue")!.GetValue(null)}, {type.GetField("MaxValue")!.GetValue(null)}]";
+        Type type = property.PropertyType;
+        string what = type == typeof(bool) ? "true or false" : type == typeof(string) ? "a string"
+            : $"an integer in {OptionValidation.Describe(property) ?? $"{type.GetField("MinValue")!.GetValue(null)}..{type.GetField("MaxValue")!.GetValue(null)}"}";
         try
         {
             if (type == typeof(string)) return text;
@@ -120,7 +124,7 @@ public sealed class CatalogEntry
         }
         catch (Exception e) when (e is FormatException or OverflowException)
         {
-            throw new ProgramParameterException($"{Name}: {key} must be {what}, not '{text}'.");
+            throw new ProgramParameterException($"{Name}: {key} must be {what}, got '{text}'.");
         }
         throw new ProgramParameterException($"{Name}: {key} has an unsupported type {type.Name}.");
     }

@@ -51,6 +51,7 @@ public static class RttMetrics
     public sealed record Options
     {
         /// <summary>Ring buffer size in bytes (a power of two, multiple of the page size).</summary>
+        [RingBufferSize]
         public uint RingBufferBytes { get; init; } = 256 * 1024;
     }
 
@@ -63,6 +64,7 @@ public static class RttMetrics
     public static ProgramImage Build(Options? options = null, KernelVersion? target = null)
     {
         var o = options ?? new Options();
+        OptionValidation.Validate(o);
         return SockOpsProgram.Build("rtt_metrics", b =>
         {
             var ctx = b.Context;

@@ -22,8 +22,10 @@ public static class Rwnd
     public sealed record Options
     {
         /// <summary>The port (local or remote) the program acts on.</summary>
+        [OptionRange(OptionValidation.PortMin, OptionValidation.PortMax)]
         public int Port { get; init; } = 55601;
         /// <summary>The initial window in packets.</summary>
+        [OptionRange(1, 65535)]
         public int InitialWindow { get; init; } = 40;
     }
 
@@ -33,6 +35,7 @@ public static class Rwnd
     public static ProgramImage Build(Options? options = null, KernelVersion? target = null)
     {
         var o = options ?? new Options();
+        OptionValidation.Validate(o);
         return SockOpsProgram.Build("rwnd", b =>
         {
             var ctx = b.Context;

@@ -23,16 +23,21 @@ public static class SockMapAdder
     public sealed record Options
     {
         /// <summary>Local port of passive (accepted) connections to add.</summary>
+        [OptionRange(OptionValidation.PortMin, OptionValidation.PortMax)]
         public int PassivePort { get; init; } = 10000;
         /// <summary>Key of those passive connections.</summary>
+        [OptionRange(int.MinValue, int.MaxValue)]
         public int PassiveKey { get; init; } = 1;
         /// <summary>Remote port of active (connecting) connections to add.</summary>
+        [OptionRange(OptionValidation.PortMin, OptionValidation.PortMax)]
         public int ActivePort { get; init; } = 10001;
         /// <summary>Key of those active connections.</summary>
+        [OptionRange(int.MinValue, int.MaxValue)]
         public int ActiveKey { get; init; } = 10;
         /// <summary>Use a BPF_MAP_TYPE_SOCKMAP (index keys below <see cref="MaxEntries"/>) instead of a SOCKHASH.</summary>
         public bool SockMap { get; init; }
         /// <summary>The map's max_entries.</summary>
+        [OptionRange(1, OptionValidation.HashEntriesMax)]
         public uint MaxEntries { get; init; } = 20;
     }
 
@@ -42,6 +47,12 @@ public static class SockMapAdder
     public static ProgramImage Build(Options? options = null, KernelVersion? target = null)
     {
         var o = options ?? new Options();
+        OptionValidation.Validate(o);
+        if (o.SockMap)
+        {
+            RequireIndex(o, "passive-key", o.PassiveKey);
+            RequireIndex(o, "active-key", o.ActiveKey);
+        }
         return SockOpsProgram.Build("sockmap_adder", b =>
         {
             var ctx = b.Context;
@@ -57,5 +68,13 @@ public static class SockMapAdder
                 .End();
             b.Return(0);
         }, target: target);
+    }
+
+    /// <summary>A sockmap index must be below max_entries (the kernel's update answers E2BIG otherwise); a sockhash key is any value.</summary>
+    private static void RequireIndex(Options options, string name, int key)
+    {
+        if (key < 0 || key >= options.MaxEntries)
+            throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{name} must be 0..{options.MaxEntries - 1} (a sockmap index below max-entries), got {key}."), nameof(options));
     }
 }

@@ -21,8 +21,10 @@ public static class SynRto
     public sealed record Options
     {
         /// <summary>The port (local or remote) the program acts on.</summary>
+        [OptionRange(OptionValidation.PortMin, OptionValidation.PortMax)]
         public int Port { get; init; } = 55601;
         /// <summary>The RTO in jiffies.</summary>
+        [OptionRange(1, int.MaxValue)]
         public int RtoJiffies { get; init; } = 10;
     }
 
@@ -32,6 +34,7 @@ public static class SynRto
     public static ProgramImage Build(Options? options = null, KernelVersion? target = null)
     {
         var o = options ?? new Options();
+        OptionValidation.Validate(o);
         return SockOpsProgram.Build("syn_rto", b =>
         {
             var ctx = b.Context;

@@ -44,8 +44,10 @@ public static class TxTimestamps
     public sealed record Options
     {
         /// <summary>Ring buffer size in bytes (a power of two, multiple of the page size).</summary>
+        [RingBufferSize]
         public uint RingBufferBytes { get; init; } = 64 * 1024;
         /// <summary>How many sockets can have a sendmsg in flight.</summary>
+        [OptionRange(1, OptionValidation.HashEntriesMax)]
         public uint MaxSockets { get; init; } = 4096;
     }
 
@@ -55,6 +57,7 @@ public static class TxTimestamps
     public static ProgramImage Build(Options? options = null, KernelVersion? target = null)
     {
         var o = options ?? new Options();
+        OptionValidation.Validate(o);
         return SockOpsProgram.Build("tx_timestamps", b =>
         {
             var ctx = b.Context;
