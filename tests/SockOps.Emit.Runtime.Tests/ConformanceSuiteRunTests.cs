@@ -1,5 +1,3 @@
-using System.Globalization;
-using SockOps.Emit.Assembler;
 using SockOps.Emit.Runtime.Conformance;
 using SockOps.Emit.TestSupport;
 
@@ -14,7 +12,7 @@ namespace SockOps.Emit.Runtime.Tests;
 /// </summary>
 public sealed class ConformanceSuiteRunTests
 {
-    private static readonly Lazy<Oracle> LibbpfRunner = new(() => Oracle.Load(Path.Combine(AppContext.BaseDirectory, "golden", "conformance-libbpf.tsv")));
+    private static readonly Lazy<ConformanceOracle> LibbpfRunner = new(() => ConformanceOracle.Committed);
 
     [Theory]
     [InlineData(3)]
@@ -58,25 +56,4 @@ public sealed class ConformanceSuiteRunTests
         ConformanceOutcome.Failed => "FAIL",
         _ => "UNKNOWN (" + result.Outcome + ")",
     };
-
-    private sealed record Oracle(string Release, KernelVersion Version, IReadOnlyDictionary<(string Test, int Cpu), string> Verdicts)
-    {
-        public static Oracle Load(string path)
-        {
-            string? release = null, build = null;
-            var verdicts = new Dictionary<(string, int), string>();
-            foreach (string line in File.ReadLines(path))
-            {
-                if (line.StartsWith("# kernel\t", StringComparison.Ordinal)) release = line["# kernel\t".Length..];
-                else if (line.StartsWith("# build\t", StringComparison.Ordinal)) build = line["# build\t".Length..];
-                if (line.StartsWith('#') || line.Length == 0) continue;
-                string[] f = line.Split('\t');
-                if (f.Length != 3) throw new InvalidDataException($"{path}: expected 3 tab-separated columns: {line}");
-                if (!verdicts.TryAdd((f[0], int.Parse(f[1], CultureInfo.InvariantCulture)), f[2]))
-                    throw new InvalidDataException($"{path}: {f[0]} cpu v{f[1]} is listed twice");
-            }
-            if (release is null) throw new InvalidDataException($"{path}: no '# kernel' line");
-            return new Oracle(release, KernelVersion.ParseRelease(release, build), verdicts);
-        }
-    }
 }
