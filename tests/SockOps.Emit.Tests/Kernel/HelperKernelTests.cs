@@ -61,4 +61,19 @@ public class HelperKernelTests
             Compare(true, BpfCapabilities.Bpf | BpfCapabilities.NetAdmin, id => RawBpf.LoadSockOps(CallProgram(id))));
         Assert.True(mismatches.Length == 0, mismatches);
     }
+
+    [Theory]
+    [InlineData(153)]
+    [InlineData(154)]
+    public void Per_cpu_pointer_helpers_need_cap_perfmon_or_cap_sys_admin_not_just_cap_bpf(int id)
+    {
+        // The gate is bpf_base_func_proto's bpf_token_capable(token, CAP_PERFMON), which CAP_SYS_ADMIN also passes: either
+        // capability alone is enough, CAP_BPF without both is refused at the helper lookup (before any argument check).
+        KernelGate.Require();
+        string? Refusal(int[] dropped) => HelperRefusal(ThreadCapabilities.RunWithout(dropped, () => RawBpf.LoadSockOps(CallProgram(id))));
+        Assert.Equal("program of this type cannot use helper", Refusal([ThreadCapabilities.Perfmon, ThreadCapabilities.SysAdmin]));
+        Assert.Null(Refusal([ThreadCapabilities.Perfmon]));
+        Assert.Null(Refusal([ThreadCapabilities.SysAdmin]));
+        Assert.Equal(HelperCapability.Perfmon, Helpers.Find(id)!.RequiredCapability);
+    }
 }
