@@ -13,15 +13,17 @@ public partial class KernelBtfTests
     private static void RequireVmlinuxBtf()
     {
         KernelGate.Require();
-        if (!File.Exists(KernelBtf.VmlinuxPath)) Assert.Skip("the kernel exposes no BTF at " + KernelBtf.VmlinuxPath);
+        if (!File.Exists(KernelBtf.VmlinuxPath)) KernelGate.Skip("the kernel exposes no BTF at " + KernelBtf.VmlinuxPath);
     }
 
     private static string Bpftool(params string[] args)
     {
-        using var process = Process.Start(new ProcessStartInfo("bpftool", args) { RedirectStandardOutput = true })
+        string bpftool = KernelGate.RequireTool("bpftool", "bpftool");
+        using var process = Process.Start(new ProcessStartInfo(bpftool, args) { RedirectStandardOutput = true })
             ?? throw new InvalidOperationException("bpftool did not start");
         string output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"bpftool {string.Join(' ', args)} exited with {process.ExitCode}");
         return output;
     }
 
@@ -32,16 +34,7 @@ public partial class KernelBtfTests
     public void Type_and_kfunc_ids_match_bpftool()
     {
         RequireVmlinuxBtf();
-        string dump;
-        try
-        {
-            dump = Bpftool("btf", "dump", "file", KernelBtf.VmlinuxPath);
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            Assert.Skip("bpftool is not installed (it is the oracle for this test)");
-            return;
-        }
+        string dump = Bpftool("btf", "dump", "file", KernelBtf.VmlinuxPath);
         var btf = KernelBtf.Current;
         var expected = new Dictionary<(string, string), uint>();
         foreach (Match m in BpftoolTypeLine().Matches(dump))

@@ -16,10 +16,60 @@ public static class KernelGate
     /// <summary>Skips (or, when required, fails) the calling test unless the kernel facilities are usable.</summary>
     public static void Require()
     {
-        string? reason = MissingReason.Value;
-        if (reason is null) return;
-        if (Required) Assert.Fail("SOCKOPS_REQUIRE_KERNEL=1 but the kernel test cannot run: " + reason);
+        if (MissingReason.Value is { } reason) Skip(reason);
+    }
+
+    /// <summary>
+    /// Skips the calling test because something it needs from this machine is missing (a kernel feature, a file
+    /// system, an oracle tool); under SOCKOPS_REQUIRE_KERNEL=1 the test fails with the same reason instead, so that
+    /// nothing kernel-facing skips in CI. Never returns.
+    /// </summary>
+    /// <param name="reason">What is missing, for the skip or failure message.</param>
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    public static void Skip(string reason) => Skip(reason, Required);
+
+    /// <summary>As <see cref="Skip(string)"/>, with the requirement given instead of read from SOCKOPS_REQUIRE_KERNEL.</summary>
+    /// <param name="reason">What is missing.</param>
+    /// <param name="required">True: fail (CI); false: skip.</param>
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    public static void Skip(string reason, bool required)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        if (required) Assert.Fail("SOCKOPS_REQUIRE_KERNEL=1 but the test cannot run: " + reason);
         Assert.Skip(reason);
+        throw new InvalidOperationException("unreachable: Assert.Skip returned");
+    }
+
+    /// <summary>
+    /// The full path of the external tool <paramref name="name"/> (an oracle such as bpftool) found on PATH; when it
+    /// is not installed the calling test is skipped, or fails under SOCKOPS_REQUIRE_KERNEL=1 (.ci/run installs it).
+    /// </summary>
+    /// <param name="name">The command name, e.g. <c>bpftool</c>.</param>
+    /// <param name="package">The Debian package that provides it, for the message.</param>
+    public static string RequireTool(string name, string package) => RequireTool(name, package, Required);
+
+    /// <summary>As <see cref="RequireTool(string, string)"/>, with the requirement given instead of read from SOCKOPS_REQUIRE_KERNEL.</summary>
+    /// <param name="name">The command name.</param>
+    /// <param name="package">The Debian package that provides it.</param>
+    /// <param name="required">True: fail when missing (CI); false: skip.</param>
+    public static string RequireTool(string name, string package, bool required)
+    {
+        string? found = FindTool(name);
+        if (found is null) Skip($"{name} is not installed (apt-get install {package}); it is the oracle of this test", required);
+        return found;
+    }
+
+    /// <summary>The full path of <paramref name="name"/> in a PATH directory (or /usr/sbin, /sbin), or null.</summary>
+    public static string? FindTool(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        string path = Environment.GetEnvironmentVariable("PATH") ?? "";
+        foreach (string dir in path.Split(':', StringSplitOptions.RemoveEmptyEntries).Concat(["/usr/sbin", "/sbin"]))
+        {
+            string candidate = Path.Combine(dir, name);
+            if (File.Exists(candidate)) return candidate;
+        }
+        return null;
     }
 
     private static string? FindMissingReason()

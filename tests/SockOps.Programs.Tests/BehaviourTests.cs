@@ -68,7 +68,7 @@ public class BehaviourTests
         string current = File.ReadAllText("/proc/sys/net/ipv4/tcp_congestion_control").Trim();
         string? chosen = File.ReadAllText("/proc/sys/net/ipv4/tcp_available_congestion_control").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .FirstOrDefault(a => a != current);
-        if (chosen is null) Assert.Skip("only one congestion control is available; the test needs two");
+        if (chosen is null) KernelGate.Skip($"only one congestion control ({current}) is available; the test needs two (this kernel loads no modules)");
         using var run = new Attached(Cong.Build(new Cong.Options { Algorithm = chosen! }));
         var c = run.Run("--family 6 --port 55601").Single();
         Assert.Equal([chosen!, chosen!], new[] { c.Client.Congestion, c.Server.Congestion });
@@ -216,7 +216,9 @@ public class BehaviourTests
     public void TxTimestamps_measures_the_time_from_sendmsg_to_ack()
     {
         KernelGate.Require();
-        if (!FeatureProbes.IsKfuncAvailable(TxTimestamps.Kfunc)) Assert.Skip($"the running kernel has no {TxTimestamps.Kfunc} (Linux 6.15+)");
+        // The kfunc exists from Linux 6.15: an older kernel legitimately cannot run this test, a newer one must have it.
+        if (RunningKernel.Version < TxTimestamps.MinimumKernel) KernelGate.Skip($"{TxTimestamps.Kfunc} needs Linux {TxTimestamps.MinimumKernel}; this kernel is {RunningKernel.Version}");
+        Assert.True(FeatureProbes.IsKfuncAvailable(TxTimestamps.Kfunc), $"Linux {RunningKernel.Version} has no {TxTimestamps.Kfunc} in its BTF");
         using var run = new Attached(TxTimestamps.Build(target: HostKernel.Target));
         var c = run.Run("--family 4 --duration 0.5").Single();
         var records = Drain<TxTimestampRecord>(run.Program.RingBuffer(TxTimestamps.RingBufferName));

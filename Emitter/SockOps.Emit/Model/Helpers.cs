@@ -310,8 +310,6 @@ public static class Helpers
         Bpf(93, "bpf_spin_lock", Void, A(HelperArgumentKind.SpinLock)),
         Bpf(94, "bpf_spin_unlock", Void, A(HelperArgumentKind.SpinLock)),
         Bpf(118, "bpf_jiffies64", Int),
-        Bpf(153, "bpf_per_cpu_ptr", HelperReturnKind.ReadOnlyMemOrBtfIdOrNull, A(HelperArgumentKind.PercpuBtfId), Any),
-        Bpf(154, "bpf_this_cpu_ptr", HelperReturnKind.ReadOnlyMemOrBtfId, A(HelperArgumentKind.PercpuBtfId)),
         Gpl(Bpf(169, "bpf_timer_init", Int, Timer, Map(MapType.Hash, MapType.Array, MapType.LruHash), Any)),
         Gpl(Bpf(170, "bpf_timer_set_callback", Int, Timer, Func)),
         Gpl(Bpf(171, "bpf_timer_start", Int, Timer, Any, Any)),
@@ -336,6 +334,13 @@ public static class Helpers
         Bpf(156, "bpf_task_storage_get", HelperReturnKind.MapValueOrNull, Map(MapType.TaskStorage), A(HelperArgumentKind.BtfIdOrNull), A(HelperArgumentKind.MapValueOrNull), Any),
         Bpf(157, "bpf_task_storage_delete", Int, Map(MapType.TaskStorage), A(HelperArgumentKind.BtfIdOrNull)),
         // CAP_PERFMON group. bpf_trace_printk is variadic: up to three format arguments go in r3-r5, unchecked.
+        // bpf_per_cpu_ptr/bpf_this_cpu_ptr: the upstream sources (5.10 to 6.16) list them in the CAP_BPF group of
+        // bpf_base_func_proto, but the 6.18.44 host kernel (build fc-v1272) refuses both ("program of this type cannot
+        // use helper") to a CAP_BPF loader without CAP_PERFMON/CAP_SYS_ADMIN, for every program type (sock_ops,
+        // cgroup_sysctl, socket_filter, cgroup_skb alike), deterministically. The model takes the stricter answer:
+        // allowing a call the kernel refuses is the defect, refusing one an older build accepts only costs CAP_PERFMON.
+        Perfmon(153, "bpf_per_cpu_ptr", HelperReturnKind.ReadOnlyMemOrBtfIdOrNull, A(HelperArgumentKind.PercpuBtfId), Any),
+        Perfmon(154, "bpf_this_cpu_ptr", HelperReturnKind.ReadOnlyMemOrBtfId, A(HelperArgumentKind.PercpuBtfId)),
         Gpl(Perfmon(6, "bpf_trace_printk", Int, RoMem, Size)),
         Gpl(Perfmon(35, "bpf_get_current_task", Int)),
         Gpl(Perfmon(158, "bpf_get_current_task_btf", HelperReturnKind.TrustedBtfId)),

@@ -161,6 +161,18 @@ public class HelperModelTests
     }
 
     [Fact]
+    public void Perfmon_set_is_the_probed_one()
+    {
+        // Probed on the 6.18.44 host (HelperKernelTests proves it on every run): the ids a CAP_BPF + CAP_NET_ADMIN loader
+        // without CAP_PERFMON/CAP_SYS_ADMIN is refused although root may call them; bpf_per_cpu_ptr (153) and
+        // bpf_this_cpu_ptr (154) are among them although the upstream sources list them in the CAP_BPF group.
+        int[] probed = [6, 16, 22, 35, 55, 109, 112, 113, 114, 115, 117, 136, 137, 138, 139, 140, 141, 148, 149, 153, 154, 158, 165, 175, 176, 177, 178, 180, 191, 196];
+        Assert.Equal(probed, Helpers.All.Where(h => h.RequiredCapability == HelperCapability.Perfmon).Select(h => h.Id).Order());
+        Assert.Equal("program of this type cannot use helper bpf_per_cpu_ptr#153 (needs CAP_PERFMON)",
+            Helpers.WhyRefused(153, true, BpfCapabilities.Bpf | BpfCapabilities.NetAdmin));
+    }
+
+    [Fact]
     public void Descriptors_carry_arguments_returns_and_map_types()
     {
         var setsockopt = Helpers.Find("bpf_setsockopt")!;
