@@ -15,36 +15,22 @@ public static class ExternalTool
     /// <param name="Error">Standard error.</param>
     public readonly record struct Result(int ExitCode, string Output, string Error);
 
-    /// <summary>Skips (or, when kernel tests are required, fails) unless <paramref name="tool"/> is on PATH.</summary>
-    public static void Require(string tool)
+    private static readonly Dictionary<string, string> Packages = new(StringComparer.Ordinal)
     {
-        if (Find(tool) is not null) return;
-        string reason = $"{tool} is not installed (it is the oracle of this test; .ci/run installs it)";
-        if (KernelGate.Required) Assert.Fail("SOCKOPS_REQUIRE_KERNEL=1 but " + reason);
-        Assert.Skip(reason);
-    }
+        ["readelf"] = "binutils", ["llvm-objdump"] = "llvm", ["bpftool"] = "bpftool", ["cc"] = "gcc",
+    };
 
-    /// <summary>The full path of <paramref name="tool"/> on PATH, or null.</summary>
-    public static string? Find(string tool)
-    {
-        foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':'))
-        {
-            string candidate = Path.Combine(dir, tool);
-            if (File.Exists(candidate)) return candidate;
-        }
-        foreach (string dir in new[] { "/usr/sbin", "/sbin", "/usr/local/sbin" })
-        {
-            string candidate = Path.Combine(dir, tool);
-            if (File.Exists(candidate)) return candidate;
-        }
-        return null;
-    }
+    /// <summary>Skips (or, when kernel tests are required, fails) unless <paramref name="tool"/> is installed (<see cref="KernelGate.RequireTool(string, string)"/>).</summary>
+    public static void Require(string tool) => Find(tool);
+
+    /// <summary>The full path of <paramref name="tool"/>: a path as given, else found on PATH through the gate.</summary>
+    public static string Find(string tool) =>
+        tool.Contains('/', StringComparison.Ordinal) ? tool : KernelGate.RequireTool(tool, Packages.GetValueOrDefault(tool, tool));
 
     /// <summary>Runs <paramref name="tool"/> (which must be installed: see <see cref="Require"/>) and waits up to a minute.</summary>
     public static Result Run(string tool, params string[] arguments)
     {
-        Require(tool);
-        var start = new ProcessStartInfo(Find(tool)!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(Find(tool)) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string a in arguments) start.ArgumentList.Add(a);
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"{tool} did not start");
         var output = process.StandardOutput.ReadToEndAsync();

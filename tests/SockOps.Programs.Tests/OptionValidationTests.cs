@@ -1,3 +1,4 @@
+using SockOps.Emit;
 using System.Globalization;
 using SockOps.Emit.Runtime;
 using SockOps.Emit.TestSupport;
