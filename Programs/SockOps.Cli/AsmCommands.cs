@@ -73,16 +73,21 @@ internal static partial class Commands
 
     private static Command Disasm(CliConsole console)
     {
-        var file = FileArgument("Raw little-endian instruction bytes; '-' reads stdin.");
+        var file = FileArgument("Raw little-endian instruction bytes ('-' reads stdin), or a BPF object file (FILE.o): each program.");
         var syntax = new Option<string>("--syntax") { Description = "Output syntax: llvm (as llvm-objdump -d prints) or kernel (as bpftool and verifier logs print).", DefaultValueFactory = _ => "llvm" };
         syntax.AcceptOnlyFromAmong("llvm", "kernel");
         var addresses = new Option<bool>("--addresses") { Description = "Prefix each line with its slot number." };
         var command = new Command("disasm", "Disassemble BPF instruction bytes.") { file, syntax, addresses };
         command.SetAction(parse =>
         {
+            var style = parse.GetValue(syntax) == "kernel" ? DisassemblySyntax.Kernel : DisassemblySyntax.Llvm;
+            if (parse.GetValue(file) is { } path && path != "-" && ObjectFiles.IsObjectFile(path))
+            {
+                ObjectFiles.Disassemble(console, path, style, parse.GetValue(addresses));
+                return 0;
+            }
             byte[] bytes = CliIo.ReadBytes(console, parse.GetValue(file)!);
             Instruction[] program = InstructionDecoder.Decode(bytes);
-            var style = parse.GetValue(syntax) == "kernel" ? DisassemblySyntax.Kernel : DisassemblySyntax.Llvm;
             Disassembler.WriteProgram(program, console.Out, style, parse.GetValue(addresses));
             return 0;
         });

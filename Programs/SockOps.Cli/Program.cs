@@ -85,7 +85,8 @@ internal static class CliApp
         or SockOps.Emit.Assembler.InstructionDecodeException or SockOps.Emit.Assembler.AsmSyntaxException
         or SockOps.Emit.EmitException or SockOps.Emit.Runtime.BpfException or SockOps.Emit.Runtime.FeatureNotSupportedException
         or SockOps.Programs.Hosting.ProgramRefusedException or SockOps.Programs.Hosting.KernelNotSupportedException
-        or SockOps.Programs.ProgramParameterException;
+        or SockOps.Programs.ProgramParameterException
+        or SockOps.Emit.Objects.ObjectFileException or SockOps.Emit.Btf.BtfFormatException;
 }
 
 /// <summary>Where a command reads and writes; <see cref="System"/> is the process console.</summary>

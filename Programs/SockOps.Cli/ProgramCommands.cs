@@ -126,7 +126,7 @@ internal static partial class Commands
 
     private static Command Verify(CliConsole console)
     {
-        var name = new Argument<string?>("NAME") { Description = "The program (see 'sockops list').", Arity = ArgumentArity.ZeroOrOne };
+        var name = new Argument<string?>("NAME") { Description = "The program (see 'sockops list'), or a BPF object file (FILE.o).", Arity = ArgumentArity.ZeroOrOne };
         var all = new Option<bool>("--all") { Description = "Verify every shipped program." };
         var set = SetOption();
         var target = TargetOption("The kernel the programs are built for.", "the running kernel");
@@ -138,6 +138,12 @@ internal static partial class Commands
             string? single = parse.GetValue(name);
             bool everything = parse.GetValue(all);
             if (single is null == !everything) throw new CliUsageException("verify takes a program NAME or --all (not both).");
+            if (single is not null && ObjectFiles.IsObjectFile(single))
+            {
+                ObjectFiles.RefuseProgramOptions(single, parse.GetValue(set), parse.GetValue(target));
+                RequireBpfAccess("verify");
+                return ObjectFiles.Verify(console, single);
+            }
             if (everything && parse.GetValue(set) is { Length: > 0 }) throw new CliUsageException("--set applies to one program; it cannot be combined with --all.");
             var kernel = LiveTarget(parse.GetValue(target));
             RequireBpfAccess("verify");
@@ -187,13 +193,14 @@ internal static partial class Commands
 
     private static Command Attach(CliConsole console)
     {
-        var name = new Argument<string>("NAME") { Description = "The program (see 'sockops list')." };
+        var name = new Argument<string>("NAME") { Description = "The program (see 'sockops list'), or a BPF object file (FILE.o)." };
         var cgroupPath = new Option<string>("--cgroup") { Description = "The cgroup v2 directory to attach to.", Required = true };
         var set = SetOption();
         var target = TargetOption("The kernel the program is built for.", "the running kernel");
         var command = new Command("attach", "Attach a program to a cgroup and print what it reports until SIGINT/SIGTERM, then detach.") { name, cgroupPath, set, target };
         command.SetAction(parse =>
         {
+            if (ObjectFiles.IsObjectFile(parse.GetValue(name)!)) return AttachObject(console, parse.GetValue(name)!, parse.GetValue(cgroupPath)!, parse.GetValue(set), parse.GetValue(target));
             var (entry, image) = BuildProgram(parse.GetValue(name)!, parse.GetValue(set), LiveTarget(parse.GetValue(target)));
             string path = parse.GetValue(cgroupPath)!;
             if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"{path}: no such cgroup directory");
@@ -228,13 +235,14 @@ internal static partial class Commands
 
     private static Command Exec(CliConsole console)
     {
-        var name = new Argument<string>("NAME") { Description = "The program (see 'sockops list')." };
+        var name = new Argument<string>("NAME") { Description = "The program (see 'sockops list'), or a BPF object file (FILE.o)." };
         var commandLine = new Argument<string[]>("CMD") { Description = "The command and its arguments, after '--'.", Arity = ArgumentArity.OneOrMore };
         var set = SetOption();
         var target = TargetOption("The kernel the program is built for.", "the running kernel");
         var command = new Command("exec", "Run a command in a temporary cgroup with a program attached; print what the program reported; exit with the command's exit code.") { name, set, target, commandLine };
         command.SetAction(parse =>
         {
+            if (ObjectFiles.IsObjectFile(parse.GetValue(name)!)) return ExecObject(console, parse.GetValue(name)!, parse.GetValue(commandLine)!, parse.GetValue(set), parse.GetValue(target));
             var (entry, image) = BuildProgram(parse.GetValue(name)!, parse.GetValue(set), LiveTarget(parse.GetValue(target)));
             string[] argv = parse.GetValue(commandLine)!;
             RequireBpfAccess("exec");
@@ -261,6 +269,61 @@ internal static partial class Commands
             }
         });
         return command;
+    }
+
+    /// <summary><c>attach FILE.o --cgroup PATH</c>: every sock_ops program of the object, until SIGINT/SIGTERM.</summary>
+    private static int AttachObject(CliConsole console, string file, string path, string[]? settings, string? target)
+    {
+        ObjectFiles.RefuseProgramOptions(file, settings, target);
+        if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"{path}: no such cgroup directory");
+        RequireBpfAccess("attach");
+        using var signals = new StopSignals();
+        using var cgroup = Cgroup.Open(path);
+        var (loaded, attachments) = ObjectFiles.LoadAndAttach(file, cgroup);
+        try
+        {
+            console.Out.WriteLine($"attached {string.Join(", ", attachments.Select((_, i) => loaded.Object.Programs.Where(p => p.Type == ProgramType.SockOps).ElementAt(i).Name))} from {file} to {path}; SIGINT or SIGTERM detaches (an object file: its effect is on the sockets)");
+            console.Out.Flush();
+            while (!signals.Requested) signals.Token.WaitHandle.WaitOne(200);
+        }
+        finally
+        {
+            // Whatever happened above, nothing stays attached to the user's cgroup.
+            foreach (var a in attachments) a.Dispose();
+            loaded.Dispose();
+        }
+        console.Out.WriteLine($"detached {file} from {path}");
+        return 0;
+    }
+
+    /// <summary><c>exec FILE.o -- CMD</c>: the object's sock_ops programs on a temporary cgroup around the command.</summary>
+    private static int ExecObject(CliConsole console, string file, string[] argv, string[]? settings, string? target)
+    {
+        ObjectFiles.RefuseProgramOptions(file, settings, target);
+        RequireBpfAccess("exec");
+        using var signals = new StopSignals();
+        using var cgroup = Cgroup.CreateTemporary(prefix: "sockops-exec");
+        try
+        {
+            var (loaded, attachments) = ObjectFiles.LoadAndAttach(file, cgroup);
+            try
+            {
+                if (signals.Requested) return Interrupted(console, signals, "before the command started");
+                using var child = StartInCgroup(cgroup, argv);
+                signals.OnStop(() => KillQuietly(child));
+                child.WaitForExit();
+                return child.ExitCode;
+            }
+            finally
+            {
+                foreach (var a in attachments) a.Dispose();
+                loaded.Dispose();
+            }
+        }
+        finally
+        {
+            KillRemaining(cgroup);
+        }
     }
 
     /// <summary>A verb stopped by SIGINT/SIGTERM before its work began: one line on stderr, the shell's 128 + signal status.</summary>
