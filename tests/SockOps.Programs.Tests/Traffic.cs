@@ -44,8 +44,26 @@ internal sealed class Traffic : IDisposable
     /// <summary>Starts the script in the cgroup and returns once it printed its connections.</summary>
     public static Traffic Start(Cgroup cgroup, string arguments)
     {
-        string script = Path.Combine(AppContext.BaseDirectory, "traffic.py");
-        var start = new ProcessStartInfo("python3", $"{script} {arguments}")
+        var (process, line) = Launch(cgroup, "traffic.py", arguments);
+        try
+        {
+            return new Traffic(process, JsonSerializer.Deserialize<List<ConnectionView>>(line)!);
+        }
+        catch
+        {
+            Kill(process);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Starts <paramref name="script"/> (next to the test assembly) with python3, moves it into <paramref name="cgroup"/>,
+    /// writes "go" and returns the process with the first line it printed; kills it when anything fails.
+    /// </summary>
+    internal static (Process Process, string Line) Launch(Cgroup cgroup, string script, string arguments)
+    {
+        string path = Path.Combine(AppContext.BaseDirectory, script);
+        var start = new ProcessStartInfo("python3", $"{path} {arguments}")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -59,10 +77,9 @@ internal sealed class Traffic : IDisposable
             process.StandardInput.WriteLine("go");
             process.StandardInput.Flush();
             var line = process.StandardOutput.ReadLineAsync();
-            if (!line.Wait(TimeSpan.FromSeconds(30)) || line.Result is null)
-                throw new InvalidOperationException($"traffic.py {arguments} printed nothing: {Drain(process)}");
-            var connections = JsonSerializer.Deserialize<List<ConnectionView>>(line.Result)!;
-            return new Traffic(process, connections);
+            if (!line.Wait(TimeSpan.FromSeconds(60)) || line.Result is null)
+                throw new InvalidOperationException($"{script} {arguments} printed nothing: {Drain(process)}");
+            return (process, line.Result);
         }
         catch
         {
@@ -96,7 +113,7 @@ internal sealed class Traffic : IDisposable
             throw new InvalidOperationException($"traffic.py exited with {_process.ExitCode.ToString(CultureInfo.InvariantCulture)}: {_process.StandardError.ReadToEnd()}");
     }
 
-    private static string Drain(Process process)
+    internal static string Drain(Process process)
     {
         try
         {
@@ -110,7 +127,7 @@ internal sealed class Traffic : IDisposable
         }
     }
 
-    private static void Kill(Process process)
+    internal static void Kill(Process process)
     {
         try
         {
