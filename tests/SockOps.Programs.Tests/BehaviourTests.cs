@@ -215,7 +215,7 @@ public class BehaviourTests
         TestContext.Current.TestOutputHelper?.WriteLine(seen);
         // Every connection lost exactly its first SYN: the times below are retransmission timeouts.
         Assert.All(new[] { without, with, ipv4 }, o => Assert.Equal(Connections, o.SynsDropped));
-        // A timer never fires early (at most the first jiffy may already have passed), and the 1 s default is 250 times
+        // A timer never fires early (at most the first jiffy may already have passed), and the 1 s default is 25 times
         // 10 jiffies at HZ 250: the bounds cannot flake and still separate the two by an order of magnitude.
         Assert.All(without.ConnectSeconds.Concat(ipv4.ConnectSeconds), s => Assert.True(s >= 0.9, seen));
         Assert.All(with.ConnectSeconds, s => Assert.True(s >= 0.75 * programRto && s < 0.5, seen));
