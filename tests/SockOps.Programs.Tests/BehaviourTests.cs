@@ -149,6 +149,8 @@ public class BehaviourTests
             Assert.All(rtt, e => Assert.True(e.SrttUs > 0, $"RTT event in state {e.State}, cwnd {e.SndCwnd}, acked {e.BytesAcked}, client {e.Cookie == c.Client.Cookie}"));
         }
         Assert.Contains(client, e => e.BytesAcked >= 200000);
+        // The kernel's own count (TCP_INFO tcpi_bytes_acked, read after the last ping-pong): the last RTT sample saw it.
+        Assert.Contains(client, e => e.Op == (uint)SockOp.RttCb && e.BytesAcked == c.ClientAfter.BytesAcked);
         Assert.Equal((uint)c.Client.LocalPort, client[0].LocalPort);
         Assert.Equal((uint)c.Port, client[0].RemotePort);
     }
@@ -164,6 +166,8 @@ public class BehaviourTests
         Assert.InRange(records.Count, 2, 4);
         for (int i = 1; i < records.Count; i++) Assert.True(records[i].TimeNs - records[i - 1].TimeNs >= 1_000_000_000UL);
         Assert.All(records, r => Assert.True(r.Delivered > 0));
+        // tp->delivered only grows: no record is ahead of the kernel's TCP_INFO tcpi_delivered read after the traffic.
+        Assert.All(records, r => Assert.True(r.Delivered <= c.ClientAfter.Delivered, $"{r.Delivered} > tcpi_delivered {c.ClientAfter.Delivered}"));
     }
 
     /// <summary>

@@ -13,6 +13,8 @@ internal sealed record SocketView(
     [property: JsonPropertyName("rcvbuf")] int RcvBuf,
     [property: JsonPropertyName("congestion")] string Congestion,
     [property: JsonPropertyName("snd_cwnd")] uint SndCwnd,
+    [property: JsonPropertyName("bytes_acked")] ulong BytesAcked,
+    [property: JsonPropertyName("delivered")] uint Delivered,
     [property: JsonPropertyName("local_port")] int LocalPort,
     [property: JsonPropertyName("remote_port")] int RemotePort,
     [property: JsonPropertyName("tos")] int? Tos,

@@ -13,16 +13,20 @@ SO_COOKIE = 57
 TCP_CONGESTION = 13
 TCP_INFO = 11
 TCPI_SND_CWND_OFFSET = 80
+TCPI_BYTES_ACKED_OFFSET = 120
+TCPI_DELIVERED_OFFSET = 192
 
 
 def describe(sock, family):
-    info = sock.getsockopt(socket.IPPROTO_TCP, TCP_INFO, 104)
+    info = sock.getsockopt(socket.IPPROTO_TCP, TCP_INFO, 232)
     d = {
         "cookie": struct.unpack("Q", sock.getsockopt(socket.SOL_SOCKET, SO_COOKIE, 8))[0],
         "sndbuf": sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF),
         "rcvbuf": sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF),
         "congestion": sock.getsockopt(socket.IPPROTO_TCP, TCP_CONGESTION, 16).split(b"\0")[0].decode(),
         "snd_cwnd": struct.unpack_from("I", info, TCPI_SND_CWND_OFFSET)[0],
+        "bytes_acked": struct.unpack_from("Q", info, TCPI_BYTES_ACKED_OFFSET)[0],
+        "delivered": struct.unpack_from("I", info, TCPI_DELIVERED_OFFSET)[0],
         "local_port": sock.getsockname()[1],
         "remote_port": sock.getpeername()[1],
     }
