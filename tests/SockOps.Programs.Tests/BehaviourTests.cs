@@ -14,8 +14,6 @@ namespace SockOps.Programs.Tests;
 [Collection(nameof(KernelCollection))]
 public class BehaviourTests
 {
-    private static int Sysctl(string path) => int.Parse(File.ReadAllText(path).Trim(), CultureInfo.InvariantCulture);
-
     [Fact]
     public void Clamp_sets_150000_byte_buffers_on_both_ends_of_a_same_datacentre_port_55601_connection()
     {
@@ -42,9 +40,9 @@ public class BehaviourTests
     {
         KernelGate.Require();
         using var run = new Attached(Bufs.Build(target: HostKernel.Target));
-        int snd = 2 * Math.Min(1500000, Sysctl("/proc/sys/net/core/wmem_max"));
-        int rcv = 2 * Math.Min(1500000, Sysctl("/proc/sys/net/core/rmem_max"));
         var c = run.Run("--family 4 --port 55601").Single();
+        int snd = 2 * Math.Min(1500000, c.NetnsWmemMax);
+        int rcv = 2 * Math.Min(1500000, c.NetnsRmemMax);
         Assert.Equal([snd, snd, rcv, rcv], new[] { c.Client.SndBuf, c.Server.SndBuf, c.Client.RcvBuf, c.Server.RcvBuf });
         var other = run.Run("--family 4").Single();
         Assert.NotEqual(snd, other.Client.SndBuf);
@@ -57,7 +55,7 @@ public class BehaviourTests
         using var run = new Attached(Iw.Build(new Iw.Options { InitialCwnd = 37 }));
         var c = run.Run("--family 4 --port 55601").Single();
         Assert.Equal(37u, c.Client.SndCwnd);
-        Assert.Equal(2 * Math.Min(1500000, Sysctl("/proc/sys/net/core/wmem_max")), c.Client.SndBuf);
+        Assert.Equal(2 * Math.Min(1500000, c.NetnsWmemMax), c.Client.SndBuf);
         var other = run.Run("--family 4").Single();
         Assert.NotEqual(37u, other.Client.SndCwnd);
     }
@@ -66,7 +64,10 @@ public class BehaviourTests
     public void Cong_switches_both_ends_to_the_chosen_congestion_control()
     {
         KernelGate.Require();
-        string current = File.ReadAllText("/proc/sys/net/ipv4/tcp_congestion_control").Trim();
+        // The default of the traffic's private network namespace, seen by a connection without the program.
+        string current;
+        using (var bare = Cgroup.CreateTemporary(prefix: "sockops-programs"))
+            current = Traffic.Run(bare, "--family 4").Single().Client.Congestion;
         string? chosen = File.ReadAllText("/proc/sys/net/ipv4/tcp_available_congestion_control").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .FirstOrDefault(a => a != current);
         if (chosen is null) Assert.Skip("only one congestion control is available; the test needs two");

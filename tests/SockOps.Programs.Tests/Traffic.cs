@@ -20,16 +20,23 @@ internal sealed record SocketView(
     [property: JsonPropertyName("tos")] int? Tos,
     [property: JsonPropertyName("tclass")] int? TClass);
 
-/// <summary>A loopback connection: the connecting client and the accepted server socket.</summary>
+/// <summary>
+/// A loopback connection: the connecting client and the accepted server socket, and the settings of the private
+/// network namespace it ran in (net.core.wmem_max/rmem_max, net.ipv4.tcp_congestion_control).
+/// </summary>
 internal sealed record ConnectionView(
     [property: JsonPropertyName("port")] int Port,
     [property: JsonPropertyName("client")] SocketView Client,
     [property: JsonPropertyName("client_after")] SocketView ClientAfter,
-    [property: JsonPropertyName("server")] SocketView Server);
+    [property: JsonPropertyName("server")] SocketView Server,
+    [property: JsonPropertyName("netns_wmem_max")] int NetnsWmemMax,
+    [property: JsonPropertyName("netns_rmem_max")] int NetnsRmemMax,
+    [property: JsonPropertyName("netns_congestion")] string NetnsCongestion);
 
 /// <summary>
 /// Runs traffic.py in its own process, moved into <paramref name="cgroup"/> before it creates any socket
-/// (a socket belongs to the cgroup of the process that creates it). Dispose kills it if still running.
+/// (a socket belongs to the cgroup of the process that creates it); the script then unshares its network namespace,
+/// so its fixed ports never meet another process's. Dispose kills it if still running.
 /// </summary>
 internal sealed class Traffic : IDisposable
 {
