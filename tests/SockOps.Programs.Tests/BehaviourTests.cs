@@ -9,7 +9,10 @@ namespace SockOps.Programs.Tests;
 
 /// <summary>
 /// Each program attached to a temporary child cgroup, with real loopback TCP from a process inside it, and the
-/// effect asserted. One class: the tests share fixed ports (55601, 10000, 10001) and run one after another.
+/// effect asserted as the kernel shows it (getsockopt, TCP_INFO, captured segments, timed retransmissions), not by
+/// the program's own counters. The traffic processes (traffic.py, netns_probe.py) run in private network namespaces,
+/// so the fixed ports (55601, 10000, 10001) cannot collide with anything else on the machine; the tests still run
+/// one after another (<see cref="KernelCollection"/>) so that timings are not measured beside another test's load.
 /// </summary>
 [Collection(nameof(KernelCollection))]
 public class BehaviourTests
