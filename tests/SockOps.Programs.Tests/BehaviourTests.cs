@@ -206,7 +206,7 @@ public class BehaviourTests
     [InlineData("syn-rto")]
     public void A_dropped_first_syn_is_retransmitted_after_10_jiffies_instead_of_1_s(string program)
     {
-        KernelGate.Require();
+        KernelGate.RequireNetworkNamespaces();
         const int Connections = 2;
         double programRto = 10.0 / Hz();
         var image = program == "clamp" ? Clamp.Build(target: HostKernel.Target) : SynRto.Build(target: HostKernel.Target);
@@ -250,7 +250,7 @@ public class BehaviourTests
     [Fact]
     public void Rwnd_advertises_40_segments_in_the_handshake_between_data_centres_and_the_default_within_one()
     {
-        KernelGate.Require();
+        KernelGate.RequireNetworkNamespaces();
         // Private lo addresses in two /32 prefixes ("data centres" differ in the first 5.5 bytes) and one in the same.
         HandshakeWindows without;
         using (var bare = Cgroup.CreateTemporary(prefix: "sockops-programs"))
@@ -275,7 +275,7 @@ public class BehaviourTests
     [InlineData("iw")]
     public void Bufs_and_Iw_advertise_40_segments_in_the_handshake_on_port_55601(string program)
     {
-        KernelGate.Require();
+        KernelGate.RequireNetworkNamespaces();
         HandshakeWindows without;
         using (var bare = Cgroup.CreateTemporary(prefix: "sockops-programs"))
             without = NetnsProbe.Window(bare, "::1", "::1");
@@ -298,7 +298,7 @@ public class BehaviourTests
     [Fact]
     public void Clamp_keeps_a_bulk_transfers_congestion_window_at_100_segments()
     {
-        KernelGate.Require();
+        KernelGate.RequireNetworkNamespaces();
         CwndObservation without;
         using (var bare = Cgroup.CreateTemporary(prefix: "sockops-programs"))
             without = NetnsProbe.Cwnd(bare);
@@ -316,7 +316,7 @@ public class BehaviourTests
     [Fact]
     public void HeaderOption_the_syn_on_the_wire_carries_the_experimental_option()
     {
-        KernelGate.Require();
+        KernelGate.RequireNetworkNamespaces();
         const uint Value = 0x0badcafe;
         HandshakeWindows without;
         using (var bare = Cgroup.CreateTemporary(prefix: "sockops-programs"))

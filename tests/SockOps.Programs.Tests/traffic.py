@@ -9,7 +9,8 @@ process that creates them, which is why this runs in its own process.
 
 After the stdin line the process unshares its network namespace and brings its own lo up: the fixed ports cannot
 collide with other tests or processes on the machine (the cgroup's program applies whatever the namespace), and
-nothing is left behind when the process ends. Each connection reports the namespace's net.core.wmem_max/rmem_max
+nothing is left behind when the process ends. Without CAP_SYS_ADMIN it stays in the shared namespace and retries a
+busy port for up to 10 s. Each connection reports the namespace's net.core.wmem_max/rmem_max
 and default congestion control, which is what its sockets were subject to.
 """
 import argparse, ctypes, fcntl, json, socket, struct, sys, time
@@ -27,13 +28,16 @@ IFF_UP = 0x1
 
 
 def private_netns():
-    """A network namespace of this process alone, with lo up (::1 and 127.0.0.1)."""
+    """A network namespace of this process alone, with lo up (::1 and 127.0.0.1). False without CAP_SYS_ADMIN."""
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.unshare(CLONE_NEWNET) != 0:
+        if ctypes.get_errno() == 1:  # EPERM: only CAP_BPF + CAP_NET_ADMIN; stay in the shared namespace
+            return False
         raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNET)")
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         flags = struct.unpack_from("H", fcntl.ioctl(s, SIOCGIFFLAGS, struct.pack("16sH22x", b"lo", 0)), 16)[0]
         fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH22x", b"lo", flags | IFF_UP))
+    return True
 
 
 def namespace_settings():
@@ -76,14 +80,22 @@ def main():
     args = p.parse_args()
     if sys.stdin.readline() == "":
         return 3
-    private_netns()
+    private = private_netns()
     fam = socket.AF_INET if args.family == 4 else socket.AF_INET6
     host = "127.0.0.1" if args.family == 4 else "::1"
     connections = []
     for port in args.port or [0]:
         listener = socket.socket(fam, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((host, port))
+        # In the shared namespace another process may briefly hold a fixed port: retry.
+        for attempt in range(1 if private else 200):
+            try:
+                listener.bind((host, port))
+                break
+            except OSError:
+                if private or port == 0 or attempt == 199:
+                    raise
+                time.sleep(0.05)
         listener.listen(8)
         client = socket.socket(fam, socket.SOCK_STREAM)
         if args.tos:
