@@ -77,6 +77,9 @@ public readonly record struct Instruction
     /// <summary>Number of 8-byte slots: 2 for ld_imm64, else 1.</summary>
     public int Slots => IsWide ? 2 : 1;
 
+    /// <summary>Whether this is a call (helper, bpf-to-bpf or kfunc, by <see cref="SourceIndex"/>).</summary>
+    public bool IsCall => Opcode == Assembler.Opcode.Call;
+
     /// <summary>The 64-bit constant of an ld_imm64 (low and high immediates combined).</summary>
     public long Immediate64 => (long)(((ulong)(uint)ImmediateHigh << 32) | (uint)Immediate);
 

@@ -10,3 +10,8 @@ namespace SockOps.Emit.Assembler;
 /// <param name="Kind"><see cref="PseudoSource.MapFd"/> for the map pointer, <see cref="PseudoSource.MapValue"/> for a pointer into its value.</param>
 /// <param name="ValueOffset">Byte offset into the value for <see cref="PseudoSource.MapValue"/>.</param>
 public readonly record struct MapReference(int InstructionIndex, string MapName, PseudoSource Kind = PseudoSource.MapFd, int ValueOffset = 0);
+
+/// <summary>A kfunc call left for the loader to resolve: the BTF id of <paramref name="Name"/> goes into the immediate.</summary>
+/// <param name="InstructionIndex">Index of the <c>call</c> (source 2) in the instruction list.</param>
+/// <param name="Name">The kernel function's name (e.g. <c>bpf_cast_to_kern_ctx</c>).</param>
+public readonly record struct KfuncReference(int InstructionIndex, string Name);

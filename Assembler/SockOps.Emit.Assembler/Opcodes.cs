@@ -193,6 +193,9 @@ public static class Opcode
     /// <summary>The opcode of the 16-byte 64-bit immediate load (<c>BPF_LD | BPF_IMM | BPF_DW</c>).</summary>
     public const byte LoadImmediate64 = 0x18;
 
+    /// <summary>The opcode of a call (<c>BPF_JMP | BPF_CALL</c>): helper, bpf-to-bpf or kfunc by the source field.</summary>
+    public const byte Call = 0x85;
+
     /// <summary>The class bits of an opcode.</summary>
     public static InstructionClass ClassOf(byte opcode) => (InstructionClass)(opcode & 0x07);
 

@@ -85,15 +85,29 @@ internal static partial class Commands
     {
         var name = new Argument<string>("NAME") { Description = "The program (see 'sockops list')." };
         var set = SetOption();
-        var format = new Option<string>("--format") { Description = "llvm, kernel (bpftool syntax), hex (bytes per instruction) or json.", DefaultValueFactory = _ => "llvm" };
-        format.AcceptOnlyFromAmong("llvm", "kernel", "hex", "json");
+        var format = new Option<string>("--format")
+        {
+            Description = "llvm, kernel (bpftool syntax), hex (bytes per instruction), json, or elf (a relocatable BPF object for bpftool/libbpf; needs -o).",
+            DefaultValueFactory = _ => "llvm",
+        };
+        format.AcceptOnlyFromAmong("llvm", "kernel", "hex", "json", "elf");
+        var output = new Option<string?>("--output", "-o") { Description = "With --format elf: the object file to write." };
         var target = TargetOption("The kernel the program is built for.", $"{KernelTargets.Default} (fixed, whatever kernel runs here)");
-        var command = new Command("dump", "Print a program's bytecode.") { name, set, format, target };
+        var command = new Command("dump", "Print a program's bytecode, or write it as an ELF object (--format elf -o FILE).") { name, set, format, output, target };
         command.SetAction(parse =>
         {
+            string? outputPath = parse.GetValue(output);
+            bool elf = parse.GetValue(format) == "elf";
+            if (elf && string.IsNullOrEmpty(outputPath)) throw new CliUsageException("--format elf writes a binary object: give the file with -o FILE.");
+            if (!elf && outputPath is not null) throw new CliUsageException("-o applies to --format elf only.");
             var (entry, image) = BuildProgram(parse.GetValue(name)!, parse.GetValue(set), ParseTarget(parse.GetValue(target)) ?? KernelTargets.Default);
             switch (parse.GetValue(format))
             {
+                case "elf":
+                    byte[] bytes = Emit.Objects.ElfObjectWriter.ToBytes(image.ToObject());
+                    File.WriteAllBytes(outputPath!, bytes);
+                    console.Out.WriteLine($"{entry.Name}: wrote {outputPath} ({bytes.Length} bytes, section {ProgramImage.SockOpsSection}, {image.Maps.Count} maps)");
+                    break;
                 case "json":
                     console.Out.WriteLine(ProgramText.Json(entry.Name, image));
                     break;

@@ -37,7 +37,7 @@ public static class ReplyCounter
     /// <summary>Slot of the count of invocations left at the kernel default.</summary>
     public const int Declined = 1;
 
-    internal static Map<int, ulong> Declare(SockOpsBuilder b) => b.Map<int, ulong>(MapName, MapKind.Array, 2);
+    internal static Map<int, ulong> Declare(SockOpsBuilder b) => b.Map<int, ulong>(MapName, MapType.Array, 2);
 
     internal static void Increment(SockOpsBuilder b, Map<int, ulong> map, int slot) =>
         b.IfNotNull(b.MapLookup(map, slot), count => count.U64().Set(count.U64() + 1));

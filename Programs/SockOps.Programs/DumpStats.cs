@@ -64,7 +64,7 @@ public static class DumpStats
         return SockOpsProgram.Build("dump_stats", b =>
         {
             var ctx = b.Context;
-            var nextDump = b.Map<int, ulong>(NextDumpMapName, MapKind.SkStorage, 0, MapFlags.NoPrealloc);
+            var nextDump = b.Map<int, ulong>(NextDumpMapName, MapType.SkStorage, 0, MapFlags.NoPrealloc);
             var stats = o.RingBuffer ? b.RingBuf(RingBufferName, o.RingBufferBytes) : null;
             b.Switch(ctx.Op)
                 .Case(SockOp.TcpConnectCb, () =>

@@ -69,8 +69,8 @@ public static class HeaderOption
         return SockOpsProgram.Build("header_option", b =>
         {
             var ctx = b.Context;
-            var received = b.Map<ulong, uint>(ReceivedMapName, MapKind.Hash, o.MaxConnections);
-            var receivedOnSyn = o.ParseSyn ? b.Map<ulong, uint>(ReceivedOnSynMapName, MapKind.Hash, o.MaxConnections) : null;
+            var received = b.Map<ulong, uint>(ReceivedMapName, MapType.Hash, o.MaxConnections);
+            var receivedOnSyn = o.ParseSyn ? b.Map<ulong, uint>(ReceivedOnSynMapName, MapType.Hash, o.MaxConnections) : null;
             var cases = b.Switch(ctx.Op)
                 // bpf_sock_ops_cb_flags_set replaces the flags: each side asks for exactly the callbacks it needs.
                 .Case(SockOp.TcpConnectCb, () => b.SockOpsCbFlagsSet(SockOpsCallbackFlags.WriteHdrOpt));

@@ -45,7 +45,7 @@ public static class SockMapAdder
         return SockOpsProgram.Build("sockmap_adder", b =>
         {
             var ctx = b.Context;
-            var map = b.Map<int, ulong>(MapName, o.SockMap ? MapKind.SockMap : MapKind.SockHash, o.MaxEntries);
+            var map = b.Map<int, ulong>(MapName, o.SockMap ? MapType.SockMap : MapType.SockHash, o.MaxEntries);
             void Add(int key)
             {
                 if (o.SockMap) b.SockMapUpdate(map, key, MapUpdateFlags.NoExist);

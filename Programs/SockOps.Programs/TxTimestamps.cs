@@ -58,7 +58,7 @@ public static class TxTimestamps
         return SockOpsProgram.Build("tx_timestamps", b =>
         {
             var ctx = b.Context;
-            var pending = b.Map<ulong, ulong>(PendingMapName, MapKind.Hash, o.MaxSockets);
+            var pending = b.Map<ulong, ulong>(PendingMapName, MapType.Hash, o.MaxSockets);
             var latency = b.RingBuf(RingBufferName, o.RingBufferBytes);
             const int SkBpfCbTxTimestamping = 1;
             b.Switch(ctx.Op)

@@ -2,7 +2,10 @@ using SockOps.Emit.Runtime.Interop;
 
 namespace SockOps.Emit.Runtime;
 
-/// <summary>A bpf(2) command failed. Carries the command, the errno and a hint a user can act on.</summary>
+/// <summary>A bpf(2) command failed: the kernel said no. Carries the command, the errno and a hint a user can act on.
+/// The base of every kernel refusal, so one <c>catch (BpfException)</c> handles them all: <see cref="VerifierException"/>
+/// (a refused program load, with the verifier log) and higher layers' refinements of it (e.g. the hosting layer's
+/// <c>ProgramRefusedException</c>, which names the C# line).</summary>
 public class BpfException : Exception
 {
     /// <summary>Creates the exception for a failed command.</summary>
@@ -14,6 +17,15 @@ public class BpfException : Exception
     /// <summary>Creates the exception with an explicit hint.</summary>
     protected BpfException(BpfCommand command, int errno, string? detail, string hint, Exception? inner = null)
         : base(Compose(command, errno, detail, hint), inner)
+    {
+        Command = command;
+        Errno = errno;
+        Hint = hint;
+    }
+
+    /// <summary>Creates the exception with a message composed by a derived type (which should name the command and errno).</summary>
+    protected BpfException(string message, BpfCommand command, int errno, string hint, Exception? inner)
+        : base(message, inner)
     {
         Command = command;
         Errno = errno;

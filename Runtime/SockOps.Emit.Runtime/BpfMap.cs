@@ -16,15 +16,44 @@ public class BpfMap : IDisposable
         MaxEntries = maxEntries;
         Flags = flags;
         Name = name;
-        IsPerCpu = type is MapType.PercpuArray or MapType.PercpuHash or MapType.LruPercpuHash;
+        IsPerCpu = type is MapType.PerCpuArray or MapType.PerCpuHash or MapType.LruPerCpuHash;
         // Per-CPU lookups return one 8-byte-aligned slot per possible CPU.
         ValueBufferSize = IsPerCpu ? (valueSize + 7) / 8 * 8 * PossibleCpus.Count : valueSize;
     }
 
-    /// <summary>Takes over the descriptor and attributes of another instance (which must not be used afterwards).</summary>
+    /// <summary>Copies the attributes of another instance and opens a descriptor of its own on the same kernel map
+    /// (F_DUPFD_CLOEXEC): each instance owns its descriptor, and disposing one leaves the other usable.</summary>
     protected BpfMap(BpfMap source)
-        : this(source?.Fd ?? throw new ArgumentNullException(nameof(source)), source.Type, source.KeySize, source.ValueSize, source.MaxEntries, source.Flags, source.Name)
+        : this(Duplicate(source), source.Type, source.KeySize, source.ValueSize, source.MaxEntries, source.Flags, source.Name)
     {
+    }
+
+    private static BpfFileDescriptor Duplicate(BpfMap source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        bool added = false;
+        try
+        {
+            try
+            {
+                source.Fd.DangerousAddRef(ref added);
+            }
+            catch (ObjectDisposedException e)
+            {
+                throw new ObjectDisposedException($"Map '{source.Name}' was disposed; there is no descriptor to share.", e);
+            }
+            int fd = Libc.Fcntl(source.Fd.Value, Libc.F_DUPFD_CLOEXEC, 0);
+            if (fd < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                throw new IOException($"fcntl(F_DUPFD_CLOEXEC) of the descriptor of map '{source.Name}' failed with {Errno.Name(errno)} ({Errno.Describe(errno)}).");
+            }
+            return new BpfFileDescriptor(fd);
+        }
+        finally
+        {
+            if (added) source.Fd.DangerousRelease();
+        }
     }
 
     /// <summary>The map's descriptor.</summary>

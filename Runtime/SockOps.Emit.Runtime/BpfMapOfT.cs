@@ -10,12 +10,19 @@ public sealed class BpfMap<TKey, TValue> : BpfMap
     where TKey : unmanaged
     where TValue : unmanaged
 {
-    private BpfMap(BpfMap untyped) : base(untyped)
+    // The sizes are checked before the base constructor duplicates the descriptor, so a mismatch leaks nothing.
+    private BpfMap(BpfMap untyped) : base(CheckSizes(untyped))
     {
-        if (Unsafe.SizeOf<TKey>() != KeySize && Type != MapType.RingBuf)
-            throw new ArgumentException($"{typeof(TKey).Name} is {Unsafe.SizeOf<TKey>()} bytes but map '{Name}' has {KeySize}-byte keys.");
-        if (Unsafe.SizeOf<TValue>() != ValueSize && Type != MapType.RingBuf)
-            throw new ArgumentException($"{typeof(TValue).Name} is {Unsafe.SizeOf<TValue>()} bytes but map '{Name}' has {ValueSize}-byte values.");
+    }
+
+    private static BpfMap CheckSizes(BpfMap untyped)
+    {
+        ArgumentNullException.ThrowIfNull(untyped);
+        if (Unsafe.SizeOf<TKey>() != untyped.KeySize && untyped.Type != MapType.RingBuf)
+            throw new ArgumentException($"{typeof(TKey).Name} is {Unsafe.SizeOf<TKey>()} bytes but map '{untyped.Name}' has {untyped.KeySize}-byte keys.");
+        if (Unsafe.SizeOf<TValue>() != untyped.ValueSize && untyped.Type != MapType.RingBuf)
+            throw new ArgumentException($"{typeof(TValue).Name} is {Unsafe.SizeOf<TValue>()} bytes but map '{untyped.Name}' has {untyped.ValueSize}-byte values.");
+        return untyped;
     }
 
     /// <summary>Creates a map; key and value sizes default to the sizes of <typeparamref name="TKey"/> and <typeparamref name="TValue"/>.</summary>
@@ -34,19 +41,14 @@ public sealed class BpfMap<TKey, TValue> : BpfMap
     /// <summary>Creates a map from a full spec; its sizes must match the type parameters.</summary>
     public static new BpfMap<TKey, TValue> Create(MapSpec spec)
     {
-        BpfMap untyped = BpfMap.Create(spec);
-        try
-        {
-            return new BpfMap<TKey, TValue>(untyped);
-        }
-        catch
-        {
-            untyped.Dispose();
-            throw;
-        }
+        using BpfMap untyped = BpfMap.Create(spec);
+        return new BpfMap<TKey, TValue>(untyped);
     }
 
-    /// <summary>Views an untyped map as typed. The returned map owns the descriptor; do not dispose both.</summary>
+    /// <summary>A typed view of the same kernel map with a descriptor of its own (a duplicate of
+    /// <paramref name="map"/>'s): each owns and disposes its own descriptor, and disposing one leaves the other usable.</summary>
+    /// <exception cref="ArgumentException">The key or value type's size differs from the map's.</exception>
+    /// <exception cref="ObjectDisposedException"><paramref name="map"/> was already disposed.</exception>
     public static BpfMap<TKey, TValue> From(BpfMap map) => new(map);
 
     /// <summary>The value for a key.</summary>

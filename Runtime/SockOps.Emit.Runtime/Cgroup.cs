@@ -108,7 +108,7 @@ public sealed class Cgroup : IDisposable
         }
     }
 
-    /// <summary>Attaches a program here; see <see cref="CgroupAttachment.Attach"/>.</summary>
+    /// <summary>Attaches a program here until the returned attachment is disposed or collected; see <see cref="CgroupAttachment.Attach"/>.</summary>
     public CgroupAttachment Attach(BpfProgram program, AttachType type = AttachType.CgroupSockOps, CgroupAttachMode mode = CgroupAttachMode.Multi) =>
         CgroupAttachment.Attach(this, program, type, mode);
 

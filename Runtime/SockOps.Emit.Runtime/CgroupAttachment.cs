@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using SockOps.Emit.Runtime.Interop;
 
 namespace SockOps.Emit.Runtime;
@@ -16,30 +17,35 @@ public enum CgroupAttachMode
 /// <summary>Which kernel mechanism holds an attachment.</summary>
 public enum AttachMechanism
 {
-    /// <summary>A bpf_link (BPF_LINK_CREATE): detached when the link fd and all its pins are gone.</summary>
+    /// <summary>A bpf_link (BPF_LINK_CREATE): the kernel detaches when the link fd and all its pins are gone.</summary>
     Link,
-    /// <summary>BPF_PROG_ATTACH: stays until BPF_PROG_DETACH.</summary>
+    /// <summary>BPF_PROG_ATTACH: the kernel keeps it until BPF_PROG_DETACH, which the attachment issues when it is
+    /// disposed or collected.</summary>
     ProgramAttach,
 }
 
-/// <summary>A program attached to a cgroup. Dispose detaches it (closes the link, or BPF_PROG_DETACH).</summary>
+/// <summary>
+/// A program attached to a cgroup. The attachment lasts as long as this object: <see cref="Dispose"/> detaches it, and
+/// so does the finalizer when the object is dropped without being disposed — the same for both mechanisms (a bpf_link
+/// is detached by closing its fd; a BPF_PROG_ATTACH attachment by BPF_PROG_DETACH through descriptors of its own).
+/// Keep a reference (or a <c>using</c>) for as long as the program should stay attached; to outlive the process, pin
+/// a link with <see cref="Pin"/>.
+/// </summary>
 public sealed class CgroupAttachment : IDisposable
 {
     private const uint AllowOverride = 1, AllowMulti = 2, Replace = 4; // BPF_F_ALLOW_OVERRIDE, BPF_F_ALLOW_MULTI, BPF_F_REPLACE
 
-    private readonly BpfFileDescriptor? _cgroupFd;
-    private BpfFileDescriptor? _programFd;
+    private readonly ProgramAttachHandle? _programAttach;
     private bool _disposed;
 
     private CgroupAttachment(AttachMechanism mechanism, AttachType type, CgroupAttachMode mode, BpfFileDescriptor? link,
-        BpfFileDescriptor? cgroupFd, BpfFileDescriptor? programFd, string? cgroupPath)
+        ProgramAttachHandle? programAttach, string? cgroupPath)
     {
         Mechanism = mechanism;
         AttachType = type;
         Mode = mode;
         LinkFd = link;
-        _cgroupFd = cgroupFd;
-        _programFd = programFd;
+        _programAttach = programAttach;
         CgroupPath = cgroupPath;
     }
 
@@ -58,9 +64,10 @@ public sealed class CgroupAttachment : IDisposable
     /// <summary>The cgroup directory, when known (null for a reopened pinned link).</summary>
     public string? CgroupPath { get; }
 
-    /// <summary>Attaches a program to a cgroup. With <see cref="CgroupAttachMode.Multi"/> a bpf_link is tried first and
-    /// BPF_PROG_ATTACH is the fallback for kernels without cgroup links; exclusive and override modes cannot be
-    /// expressed by links and always use BPF_PROG_ATTACH. <see cref="Mechanism"/> reports what was used.</summary>
+    /// <summary>Attaches a program to a cgroup until the returned attachment is disposed or collected (do not discard
+    /// it). With <see cref="CgroupAttachMode.Multi"/> a bpf_link is tried first and BPF_PROG_ATTACH is the fallback for
+    /// kernels without cgroup links; exclusive and override modes cannot be expressed by links and always use
+    /// BPF_PROG_ATTACH. <see cref="Mechanism"/> reports what was used.</summary>
     public static CgroupAttachment Attach(Cgroup cgroup, BpfProgram program, AttachType type = AttachType.CgroupSockOps,
         CgroupAttachMode mode = CgroupAttachMode.Multi, AttachMechanism? mechanism = null)
     {
@@ -84,22 +91,12 @@ public sealed class CgroupAttachment : IDisposable
             {
                 var attr = new LinkCreateAttr { ProgFd = (uint)programFd, TargetFd = (uint)cgroupFd, AttachType = (uint)type };
                 var link = BpfSyscall.InvokeForFd(BpfCommand.LinkCreate, ref attr, $"program '{program.Name}' to cgroup {cgroup.Path}");
-                return new CgroupAttachment(AttachMechanism.Link, type, CgroupAttachMode.Multi, link, null, null, cgroup.Path);
+                return new CgroupAttachment(AttachMechanism.Link, type, CgroupAttachMode.Multi, link, null, cgroup.Path);
             }
 
-            // PROG_ATTACH holds no fd: keep our own descriptors on the cgroup and program to detach later,
-            // independent of the caller disposing theirs.
-            var ownCgroup = Cgroup.OpenDirectory(cgroup.Path);
-            BpfFileDescriptor ownProgram;
-            try
-            {
-                ownProgram = ProgramFdFromId(program.Info.Id);
-            }
-            catch
-            {
-                ownCgroup.Dispose();
-                throw;
-            }
+            // PROG_ATTACH holds no fd: keep our own descriptors on the cgroup and program (in one handle whose release
+            // detaches) to detach later, independent of the caller disposing theirs.
+            var handle = ProgramAttachHandle.Create(cgroup.Path, program.Info.Id, type);
             var attach = new ProgAttachAttr
             {
                 TargetFd = (uint)cgroupFd,
@@ -110,11 +107,12 @@ public sealed class CgroupAttachment : IDisposable
             int result = BpfSyscall.TryInvoke(BpfCommand.ProgramAttach, ref attach);
             if (result < 0)
             {
-                ownCgroup.Dispose();
-                ownProgram.Dispose();
+                // Nothing was attached: closing must not detach an attachment of the same program made by someone else (EEXIST).
+                handle.MarkDetached();
+                handle.Dispose();
                 throw new BpfException(BpfCommand.ProgramAttach, -result, $"program '{program.Name}' to cgroup {cgroup.Path} ({mode})");
             }
-            return new CgroupAttachment(AttachMechanism.ProgramAttach, type, mode, null, ownCgroup, ownProgram, cgroup.Path);
+            return new CgroupAttachment(AttachMechanism.ProgramAttach, type, mode, null, handle, cgroup.Path);
         }
         finally
         {
@@ -130,7 +128,7 @@ public sealed class CgroupAttachment : IDisposable
         {
             BpfFs.RequireKind(fd, "bpf-link", $"CgroupAttachment.OpenPinnedLink({path})");
             var info = QueryLink(fd);
-            return new CgroupAttachment(AttachMechanism.Link, (AttachType)info.CgroupAttachType, CgroupAttachMode.Multi, fd, null, null, null);
+            return new CgroupAttachment(AttachMechanism.Link, (AttachType)info.CgroupAttachType, CgroupAttachMode.Multi, fd, null, null);
         }
         catch
         {
@@ -140,7 +138,7 @@ public sealed class CgroupAttachment : IDisposable
     }
 
     /// <summary>The id of the program currently attached through this attachment.</summary>
-    public uint ProgramId => LinkFd is not null ? QueryLink(LinkFd).ProgId : ProgramInfo.Query(_programFd!).Id;
+    public uint ProgramId => LinkFd is not null ? QueryLink(LinkFd).ProgId : _programAttach!.QueryProgramId();
 
     /// <summary>The link's kernel id (links only).</summary>
     public uint LinkId => LinkFd is not null ? QueryLink(LinkFd).Id : throw new InvalidOperationException("Not a bpf_link attachment.");
@@ -166,25 +164,16 @@ public sealed class CgroupAttachment : IDisposable
             }
             // Multi mode names the program to replace (BPF_F_REPLACE); exclusive and override hooks hold one
             // program per cgroup and the kernel replaces it when the same cgroup attaches again.
-            var attach = new ProgAttachAttr
-            {
-                TargetFd = (uint)leases.Lease(_cgroupFd!),
-                AttachBpfFd = (uint)newFd,
-                AttachType = (uint)AttachType,
-                AttachFlags = FlagsFor(Mode) | (Mode == CgroupAttachMode.Multi ? Replace : 0),
-                ReplaceBpfFd = Mode == CgroupAttachMode.Multi ? (uint)leases.Lease(_programFd!) : 0,
-            };
             // Take our own fd on the new program first, so a failure cannot leave it attached but unknown to us.
             var replacement = ProgramFdFromId(newProgram.Info.Id);
-            int result = BpfSyscall.TryInvoke(BpfCommand.ProgramAttach, ref attach);
-            if (result < 0)
+            try
             {
-                replacement.Dispose();
-                throw new BpfException(BpfCommand.ProgramAttach, -result, $"replace with program '{newProgram.Name}'");
+                _programAttach!.Reattach(replacement, newFd, Mode == CgroupAttachMode.Multi ? FlagsFor(Mode) | Replace : FlagsFor(Mode), newProgram.Name);
             }
-            leases.ReleaseAll();
-            _programFd!.Dispose();
-            _programFd = replacement;
+            finally
+            {
+                replacement.Dispose(); // invalid (ownership taken) on success
+            }
         }
         finally
         {
@@ -199,7 +188,9 @@ public sealed class CgroupAttachment : IDisposable
         BpfFs.Pin(LinkFd, path);
     }
 
-    /// <summary>Detaches: closes the link fd (pinned links stay), or BPF_PROG_DETACH.</summary>
+    /// <summary>Detaches: closes the link fd (pinned links stay), or BPF_PROG_DETACH. The finalizer does the same for
+    /// an attachment that was dropped without being disposed.</summary>
+    /// <exception cref="BpfException">BPF_PROG_DETACH failed (other than ENOENT for a cgroup already removed).</exception>
     public void Dispose()
     {
         if (_disposed) return;
@@ -209,24 +200,15 @@ public sealed class CgroupAttachment : IDisposable
             LinkFd.Dispose();
             return;
         }
-        var leases = new List<SafeHandleLease>();
         try
         {
-            var attr = new ProgAttachAttr
-            {
-                TargetFd = (uint)leases.Lease(_cgroupFd!),
-                AttachBpfFd = (uint)leases.Lease(_programFd!),
-                AttachType = (uint)AttachType,
-            };
-            int result = BpfSyscall.TryInvoke(BpfCommand.ProgramDetach, ref attr);
+            int result = _programAttach!.Detach();
             // ENOENT: the cgroup is gone (removed with its programs) — nothing left to detach.
             if (result < 0 && result != -Errno.ENOENT) throw new BpfException(BpfCommand.ProgramDetach, -result, $"cgroup {CgroupPath}");
         }
         finally
         {
-            leases.ReleaseAll();
-            _cgroupFd!.Dispose();
-            _programFd!.Dispose();
+            _programAttach!.Dispose();
         }
     }
 
@@ -242,6 +224,128 @@ public sealed class CgroupAttachment : IDisposable
     {
         var attr = new GetIdAttr { StartOrObjectId = id };
         return BpfSyscall.InvokeForFd(BpfCommand.ProgramGetFdById, ref attr, $"program id {id}");
+    }
+
+    /// <summary>
+    /// A BPF_PROG_ATTACH attachment's own descriptors on the cgroup directory (the handle) and the program. Releasing it
+    /// — Dispose, or the critical finalizer when the attachment was dropped — detaches (BPF_PROG_DETACH) unless that was
+    /// already done, then closes both. One handle for both descriptors, so the detach never runs after either closed.
+    /// </summary>
+    private sealed class ProgramAttachHandle : SafeHandle
+    {
+        private int _programFd = -1;
+        private uint _attachType;
+        private volatile bool _detached;
+
+        private ProgramAttachHandle() : base(-1, ownsHandle: true)
+        {
+        }
+
+        public override bool IsInvalid => handle == -1;
+
+        public static ProgramAttachHandle Create(string cgroupPath, uint programId, AttachType type)
+        {
+            var cgroup = Cgroup.OpenDirectory(cgroupPath);
+            BpfFileDescriptor program;
+            try
+            {
+                program = ProgramFdFromId(programId);
+            }
+            catch
+            {
+                cgroup.Dispose();
+                throw;
+            }
+            var result = new ProgramAttachHandle { _attachType = (uint)type };
+            result.SetHandle(TakeOwnership(cgroup));
+            result._programFd = (int)TakeOwnership(program);
+            return result;
+        }
+
+        public void MarkDetached() => _detached = true;
+
+        /// <summary>BPF_PROG_DETACH now; the kernel's result (0 or −errno).</summary>
+        public int Detach()
+        {
+            bool added = false;
+            try
+            {
+                DangerousAddRef(ref added);
+                int result = DetachRaw();
+                if (result == 0 || result == -Errno.ENOENT) _detached = true;
+                return result;
+            }
+            finally
+            {
+                if (added) DangerousRelease();
+            }
+        }
+
+        /// <summary>Re-attaches with <paramref name="newProgramFd"/> (BPF_F_REPLACE naming ours in multi mode) and then
+        /// owns <paramref name="replacement"/> in place of the old program descriptor.</summary>
+        public void Reattach(BpfFileDescriptor replacement, int newProgramFd, uint flags, string programName)
+        {
+            bool added = false;
+            try
+            {
+                DangerousAddRef(ref added);
+                var attach = new ProgAttachAttr
+                {
+                    TargetFd = (uint)handle,
+                    AttachBpfFd = (uint)newProgramFd,
+                    AttachType = _attachType,
+                    AttachFlags = flags,
+                    ReplaceBpfFd = (flags & Replace) != 0 ? (uint)_programFd : 0,
+                };
+                int result = BpfSyscall.TryInvoke(BpfCommand.ProgramAttach, ref attach);
+                if (result < 0) throw new BpfException(BpfCommand.ProgramAttach, -result, $"replace with program '{programName}'");
+                int old = _programFd;
+                _programFd = (int)TakeOwnership(replacement);
+                Libc.Close(old);
+            }
+            finally
+            {
+                if (added) DangerousRelease();
+            }
+        }
+
+        /// <summary>The id of the program this attachment holds.</summary>
+        public uint QueryProgramId()
+        {
+            bool added = false;
+            try
+            {
+                DangerousAddRef(ref added);
+                using var view = new BpfFileDescriptor(_programFd, ownsHandle: false);
+                return ProgramInfo.Query(view).Id;
+            }
+            finally
+            {
+                if (added) DangerousRelease();
+            }
+        }
+
+        private int DetachRaw()
+        {
+            var attr = new ProgAttachAttr { TargetFd = (uint)handle, AttachBpfFd = (uint)_programFd, AttachType = _attachType };
+            return BpfSyscall.TryInvoke(BpfCommand.ProgramDetach, ref attr);
+        }
+
+        private static nint TakeOwnership(BpfFileDescriptor fd)
+        {
+            nint raw = fd.DangerousGetHandle();
+            fd.SetHandleAsInvalid();
+            return raw;
+        }
+
+        protected override bool ReleaseHandle()
+        {
+            // A finalizer cannot report a failed detach; ENOENT (cgroup removed) is the expected one.
+            if (!_detached) DetachRaw();
+            bool programClosed = Libc.Close(_programFd) == 0;
+            bool cgroupClosed = Libc.Close((int)handle) == 0;
+            return programClosed && cgroupClosed;
+        }
     }
 
     private static unsafe LinkInfoNative QueryLink(BpfFileDescriptor fd)

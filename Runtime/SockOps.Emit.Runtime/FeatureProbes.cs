@@ -1,3 +1,4 @@
+using SockOps.Emit.Btf;
 using System.Collections.Concurrent;
 using SockOps.Emit.Assembler;
 using SockOps.Emit.Runtime.Btf;
@@ -21,8 +22,8 @@ public static class FeatureProbes
     {
         MapType.Hash or MapType.Array => "3.19",
         MapType.ProgramArray or MapType.PerfEventArray => "4.2",
-        MapType.PercpuHash or MapType.PercpuArray => "4.6",
-        MapType.LruHash or MapType.LruPercpuHash => "4.10",
+        MapType.PerCpuHash or MapType.PerCpuArray => "4.6",
+        MapType.LruHash or MapType.LruPerCpuHash => "4.10",
         MapType.SockMap => "4.14",
         MapType.SockHash => "4.18",
         MapType.SkStorage => "5.2",

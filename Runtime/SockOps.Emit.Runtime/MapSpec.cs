@@ -1,3 +1,4 @@
+using SockOps.Emit.Btf;
 namespace SockOps.Emit.Runtime;
 
 /// <summary>The attributes of a map to create.</summary>
@@ -36,15 +37,15 @@ public sealed record MapSpec
         Require(KeySize >= 0 && ValueSize >= 0 && MaxEntries >= 0, "sizes and max_entries must not be negative");
         switch (Type)
         {
-            case MapType.Array or MapType.PercpuArray:
+            case MapType.Array or MapType.PerCpuArray:
                 Require(KeySize == 4, $"array keys are u32 (key size 4), got {KeySize}");
                 Require(ValueSize > 0, "value size must be positive");
                 Require(MaxEntries > 0, "max_entries must be positive");
                 break;
-            case MapType.Hash or MapType.PercpuHash or MapType.LruHash or MapType.LruPercpuHash:
+            case MapType.Hash or MapType.PerCpuHash or MapType.LruHash or MapType.LruPerCpuHash:
                 Require(KeySize > 0 && ValueSize > 0, "key and value sizes must be positive");
                 Require(MaxEntries > 0, "max_entries must be positive");
-                Require(!Flags.HasFlag(MapFlags.NoPrealloc) || Type is MapType.Hash or MapType.PercpuHash,
+                Require(!Flags.HasFlag(MapFlags.NoPrealloc) || Type is MapType.Hash or MapType.PerCpuHash,
                     "LRU maps cannot use BPF_F_NO_PREALLOC");
                 break;
             case MapType.SockMap:

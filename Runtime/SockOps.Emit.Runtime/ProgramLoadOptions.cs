@@ -1,3 +1,4 @@
+using SockOps.Emit.Btf;
 using SockOps.Emit.Assembler;
 
 namespace SockOps.Emit.Runtime;
@@ -59,16 +60,3 @@ public sealed class ProgramLoadOptions
     /// The verifier prints these source lines in its log.</summary>
     public IReadOnlyList<BtfLineInfo> LineInfo { get; init; } = [];
 }
-
-/// <summary>A function starts at an instruction and has a BTF FUNC type.</summary>
-/// <param name="InstructionIndex">Index in the instruction list (ld_imm64 counts once).</param>
-/// <param name="FuncTypeId">The BTF id of the FUNC type.</param>
-public readonly record struct BtfFuncInfo(int InstructionIndex, uint FuncTypeId);
-
-/// <summary>A source line for an instruction.</summary>
-/// <param name="InstructionIndex">Index in the instruction list (ld_imm64 counts once).</param>
-/// <param name="FileNameOffset">Offset of the file name in the BTF string section (<c>BtfBuilder.AddString</c>).</param>
-/// <param name="LineTextOffset">Offset of the line's text in the BTF string section.</param>
-/// <param name="Line">1-based line number (up to 2^22 - 1).</param>
-/// <param name="Column">1-based column (up to 1023).</param>
-public readonly record struct BtfLineInfo(int InstructionIndex, uint FileNameOffset, uint LineTextOffset, int Line, int Column);

@@ -3,8 +3,9 @@ using System.Text.RegularExpressions;
 
 namespace SockOps.Emit.Runtime;
 
-/// <summary>The kernel verifier refused a program. <see cref="Log"/> holds the whole log.</summary>
-public sealed partial class VerifierException : BpfException
+/// <summary>The kernel verifier refused a program (BPF_PROG_LOAD). <see cref="Log"/> holds the whole log. Higher layers
+/// derive from it to add their own view of the failure (e.g. the C# line that emitted the failing instruction).</summary>
+public partial class VerifierException : BpfException
 {
     internal VerifierException(int errno, string log, string programName, int[] slotToInstruction, Func<int, string?> describeInstruction)
         : this(errno, log, programName, Analyze(log, slotToInstruction), describeInstruction)
@@ -21,6 +22,19 @@ public sealed partial class VerifierException : BpfException
         SlotIndex = analysis.SlotIndex;
         InstructionText = analysis.InstructionText;
         SourceLine = analysis.SourceLine;
+    }
+
+    /// <summary>Copies the kernel's refusal <paramref name="error"/> (which becomes the inner exception) with a message
+    /// of the derived type's own.</summary>
+    protected VerifierException(VerifierException error, string message)
+        : base(message, BpfCommand.ProgramLoad, (error ?? throw new ArgumentNullException(nameof(error))).Errno, error.Hint, error)
+    {
+        Log = error.Log;
+        ErrorLine = error.ErrorLine;
+        InstructionIndex = error.InstructionIndex;
+        SlotIndex = error.SlotIndex;
+        InstructionText = error.InstructionText;
+        SourceLine = error.SourceLine;
     }
 
     /// <summary>The complete verifier log.</summary>

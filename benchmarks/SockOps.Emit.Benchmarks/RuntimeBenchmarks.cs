@@ -6,7 +6,6 @@ using SockOps.Emit.Runtime.Interop;
 namespace SockOps.Emit.Benchmarks;
 
 // SockOps.Emit (the enclosing namespace) has its own MapType; these benchmarks mean the Runtime's.
-using MapType = SockOps.Emit.Runtime.MapType;
 
 /// <summary>
 /// The BPF_PROG_LOAD path for a 100-instruction sock_ops program: our whole <see cref="BpfProgram.Load(ProgramLoadOptions)"/>

@@ -76,3 +76,6 @@ int bpf_clamp(struct bpf_sock_ops *skops)
     skops->reply = rv;
     return 1;
 }
+
+/* Not in the seed: without a license the kernel refuses GPL-only helpers (bpf_trace_printk). */
+char _license[] SEC("license") = "GPL";

@@ -55,3 +55,6 @@ int bpf_sockmap(struct bpf_sock_ops *skops)
 
     return 0;
 }
+
+/* Not in the seed: without a license the kernel refuses GPL-only helpers (bpf_trace_printk). */
+char _license[] SEC("license") = "GPL";

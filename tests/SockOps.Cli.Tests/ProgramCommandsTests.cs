@@ -1,3 +1,4 @@
+using SockOps.Emit;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;

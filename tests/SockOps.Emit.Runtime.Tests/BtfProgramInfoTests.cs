@@ -1,3 +1,4 @@
+using SockOps.Emit.Btf;
 using SockOps.Emit.Runtime.Btf;
 using SockOps.Emit.TestSupport;
 using static SockOps.Emit.Runtime.Tests.Asm;

@@ -175,6 +175,43 @@ public class CgroupAttachTests
         Assert.Equal(BpfCommand.LinkCreate, e.Command);
     }
 
+    /// <summary>A dropped attachment detaches when it is collected, the same for both mechanisms (before, a dropped
+    /// BPF_PROG_ATTACH attachment stayed attached for the life of the cgroup). The query is the kernel's own answer.</summary>
+    [Theory]
+    [InlineData(AttachMechanism.Link, CgroupAttachMode.Multi)]
+    [InlineData(AttachMechanism.ProgramAttach, CgroupAttachMode.Multi)]
+    [InlineData(AttachMechanism.ProgramAttach, CgroupAttachMode.Exclusive)]
+    [InlineData(AttachMechanism.ProgramAttach, CgroupAttachMode.Override)]
+    public void A_dropped_attachment_detaches_when_collected_whatever_the_mechanism(AttachMechanism mechanism, CgroupAttachMode mode)
+    {
+        KernelGate.Require();
+        using var cgroup = Cgroup.CreateTemporary();
+        using var program = BpfProgram.Load(SockOpsProgram("dropped", Mov64(0, 1), Exit()));
+        var dropped = AttachAndDrop(cgroup, program, mechanism, mode);
+        Assert.Equal([program.Info.Id], cgroup.QueryPrograms(AttachType.CgroupSockOps));
+        for (int i = 0; i < 3 && dropped.IsAlive; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        Assert.False(dropped.IsAlive, "the attachment is still reachable");
+        GC.Collect();
+        GC.WaitForPendingFinalizers(); // critical finalizers (the SafeHandles) run after the ordinary ones
+        Assert.Empty(cgroup.QueryPrograms(AttachType.CgroupSockOps));
+        // The program itself is still usable: attaching it again works and detaches on Dispose.
+        using (var again = CgroupAttachment.Attach(cgroup, program, AttachType.CgroupSockOps, mode, mechanism))
+            Assert.Equal([program.Info.Id], cgroup.QueryPrograms(AttachType.CgroupSockOps));
+        Assert.Empty(cgroup.QueryPrograms(AttachType.CgroupSockOps));
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference AttachAndDrop(Cgroup cgroup, BpfProgram program, AttachMechanism mechanism, CgroupAttachMode mode)
+    {
+        var attachment = CgroupAttachment.Attach(cgroup, program, AttachType.CgroupSockOps, mode, mechanism);
+        Assert.Equal(mechanism, attachment.Mechanism);
+        return new WeakReference(attachment);
+    }
+
     private static ulong CgroupInode(string path)
     {
         using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%i", path]) { RedirectStandardOutput = true })!;

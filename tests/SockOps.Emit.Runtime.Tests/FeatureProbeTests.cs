@@ -34,7 +34,7 @@ public class FeatureProbeTests
     public void Map_types_and_cgroup_links()
     {
         KernelGate.Require();
-        foreach (var type in new[] { MapType.Array, MapType.PercpuArray, MapType.Hash, MapType.LruHash, MapType.SockMap, MapType.SockHash, MapType.SkStorage, MapType.RingBuf, MapType.PerfEventArray })
+        foreach (var type in new[] { MapType.Array, MapType.PerCpuArray, MapType.Hash, MapType.LruHash, MapType.SockMap, MapType.SockHash, MapType.SkStorage, MapType.RingBuf, MapType.PerfEventArray })
             Assert.True(FeatureProbes.IsMapTypeSupported(type), type.ToString());
         Assert.True(FeatureProbes.AreCgroupLinksSupported);
         Assert.Equal("5.8", FeatureProbes.MinimumKernel(MapType.RingBuf));

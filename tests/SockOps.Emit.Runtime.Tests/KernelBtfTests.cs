@@ -1,3 +1,4 @@
+using SockOps.Emit.Btf;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;

@@ -1,3 +1,4 @@
+using SockOps.Emit.Btf;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -8,6 +9,79 @@ namespace SockOps.Emit.Runtime.Tests;
 
 public class MapTests
 {
+    /// <summary>From gives the typed view a descriptor of its own: disposing either instance leaves the other working
+    /// on the same kernel map (before, both shared one descriptor and the survivor threw ObjectDisposedException).</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void From_owns_its_own_descriptor_and_disposing_either_leaves_the_other_usable(bool disposeSourceFirst)
+    {
+        KernelGate.Require();
+        var untyped = BpfMap.Create(new MapSpec { Type = MapType.Array, KeySize = 4, ValueSize = 8, MaxEntries = 2, Name = "shared" });
+        var typed = BpfMap<uint, ulong>.From(untyped);
+        try
+        {
+            int untypedFd = untyped.Fd.Value, typedFd = typed.Fd.Value;
+            Assert.Equal(untyped.Id, typed.Id);
+            typed.Update(1, 77);
+            (disposeSourceFirst ? untyped : typed).Dispose();
+            if (disposeSourceFirst)
+            {
+                Assert.Equal(77ul, typed.Lookup(1));
+                typed.Update(0, 5);
+                Assert.Equal(5ul, typed.Lookup(0));
+            }
+            else
+            {
+                Span<byte> value = stackalloc byte[8];
+                Assert.True(untyped.TryLookup(BitConverter.GetBytes(1u), value));
+                Assert.Equal(77ul, BitConverter.ToUInt64(value));
+            }
+            Assert.NotEqual(untypedFd, typedFd);
+        }
+        finally
+        {
+            typed.Dispose();
+            untyped.Dispose();
+        }
+        Assert.Throws<ObjectDisposedException>(() => BpfMap<uint, ulong>.From(untyped));
+    }
+
+    /// <summary>A typed view whose sizes do not match is refused before any descriptor is duplicated: the kernel's
+    /// fdinfo (map_id) shows exactly one descriptor of this process on the map before and after.</summary>
+    [Fact]
+    public void From_with_mismatched_sizes_duplicates_no_descriptor()
+    {
+        KernelGate.Require();
+        using var untyped = BpfMap.Create(new MapSpec { Type = MapType.Array, KeySize = 4, ValueSize = 8, MaxEntries = 1, Name = "mismatch" });
+        uint id = untyped.Id;
+        Assert.Equal(1, DescriptorsOfMap(id));
+        var error = Assert.Throws<ArgumentException>(() => BpfMap<uint, uint>.From(untyped));
+        Assert.Contains("has 8-byte values", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, DescriptorsOfMap(id));
+        using var view = BpfMap<uint, ulong>.From(untyped);
+        Assert.Equal(2, DescriptorsOfMap(id));
+    }
+
+    /// <summary>This process's descriptors on the map with kernel id <paramref name="id"/>, from /proc/self/fdinfo.</summary>
+    private static int DescriptorsOfMap(uint id)
+    {
+        int count = 0;
+        string wanted = "map_id:\t" + id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (string info in Directory.GetFiles("/proc/self/fdinfo"))
+        {
+            try
+            {
+                if (File.ReadAllLines(info).Any(line => line == wanted)) count++;
+            }
+            catch (IOException)
+            {
+                // closed while we looked (another thread)
+            }
+        }
+        return count;
+    }
+
     [Fact]
     public void Array_lookup_update_and_keys()
     {
@@ -61,7 +135,7 @@ public class MapTests
     public void Per_cpu_array_has_one_value_per_possible_cpu()
     {
         KernelGate.Require();
-        using var map = BpfMap<uint, uint>.Create(MapType.PercpuArray, 2, "pcpu");
+        using var map = BpfMap<uint, uint>.Create(MapType.PerCpuArray, 2, "pcpu");
         int cpus = int.Parse(File.ReadAllText("/sys/devices/system/cpu/possible").Trim().Split('-')[^1], System.Globalization.CultureInfo.InvariantCulture) + 1;
         Assert.Equal(8 * cpus, map.ValueBufferSize);
         map.Update(1, 9);
@@ -172,7 +246,8 @@ public class MapTests
                 map.Pin(path);
                 id = map.Id;
             }
-            using var reopened = BpfMap<uint, ulong>.From(BpfMap.OpenPinned(path));
+            using var pinned = BpfMap.OpenPinned(path);
+            using var reopened = BpfMap<uint, ulong>.From(pinned);
             Assert.Equal(id, reopened.Id);
             Assert.Equal("pinned", reopened.Name);
             Assert.Equal(1234ul, reopened.Lookup(1));

@@ -32,7 +32,7 @@ public class PerfEventArrayTests
         Exit(),                                    // 20
     ];
 
-    private static BpfProgram LoadEmitter(BpfMap state, BpfMap events) => BpfProgram.Load(new ProgramLoadOptions
+    internal static BpfProgram LoadEmitter(BpfMap state, BpfMap events) => BpfProgram.Load(new ProgramLoadOptions
     {
         Type = ProgramType.SocketFilter,
         Name = "perf_emit",

@@ -36,7 +36,7 @@ public class RingBufferTests
         Exit(),                                       // 27
     ];
 
-    private static BpfProgram LoadEmitter(BpfMap state, BpfMap ring) => BpfProgram.Load(new ProgramLoadOptions
+    internal static BpfProgram LoadEmitter(BpfMap state, BpfMap ring) => BpfProgram.Load(new ProgramLoadOptions
     {
         Type = ProgramType.SocketFilter,
         Name = "rb_emit",

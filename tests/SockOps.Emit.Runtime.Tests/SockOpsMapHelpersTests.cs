@@ -1,3 +1,4 @@
+using SockOps.Emit.Btf;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;

@@ -43,7 +43,7 @@ public class HostingTests
         int printkLine = 0;
         var image = SockOpsProgram.Build("refused", b =>
         {
-            var counts = b.Map<int, ulong>("counts", MapKind.Array, 1);
+            var counts = b.Map<int, ulong>("counts", MapType.Array, 1);
             b.IfNotNull(b.MapLookup(counts, 0), v => v.U64().Set(v.U64() + 1));
             printkLine = Here() + 1;
             b.Printk("op %u\n", b.Context.Op);
@@ -62,13 +62,50 @@ public class HostingTests
         AssertSameObjects(before);
     }
 
+    /// <summary>One catch handles every "the kernel said no": a refused DSL program is a BpfException (and a
+    /// VerifierException) carrying the kernel's command, errno and log. Before, ProgramRefusedException derived from
+    /// Exception and escaped a catch (BpfException).</summary>
+    [Fact]
+    public void A_refused_program_is_caught_as_a_BpfException()
+    {
+        var image = SockOpsProgram.Build("refused2", b =>
+        {
+            b.Printk("op %u\n", b.Context.Op);
+            b.Return(1);
+        });
+        KernelGate.Require();
+        BpfException? caught = ThreadCapabilities.RunWithout([ThreadCapabilities.Perfmon, ThreadCapabilities.SysAdmin], () =>
+        {
+            try
+            {
+                SockOpsHost.Load(image).Dispose();
+                return null;
+            }
+            catch (BpfException e)
+            {
+                return e;
+            }
+        });
+        Assert.NotNull(caught);
+        Assert.Equal(BpfCommand.ProgramLoad, caught.Command);
+        Assert.Equal("EINVAL", caught.ErrnoName); // the verifier's answer to "program of this type cannot use helper"
+        var verifier = Assert.IsAssignableFrom<VerifierException>(caught);
+        Assert.Contains("cannot use helper", verifier.Log, StringComparison.Ordinal);
+        var refused = Assert.IsType<ProgramRefusedException>(caught);
+        Assert.Equal(refused.KernelError, refused.ErrorLine);
+        var kernel = Assert.IsType<VerifierException>(refused.InnerException);
+        Assert.Equal(kernel.Errno, refused.Errno);
+        Assert.Equal(kernel.InstructionIndex, refused.InstructionIndex);
+        Assert.StartsWith("the kernel refused program 'refused2'", refused.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_map_the_kernel_cannot_create_closes_the_maps_created_before_it()
     {
         var image = SockOpsProgram.Build("bad_map", b =>
         {
-            b.Map<int, ulong>("fine", MapKind.Hash, 16);
-            b.Map<BigKey, ulong>("huge_key", MapKind.SockHash, 4); // sockhash keys live on the BPF stack: a 1024-byte key is E2BIG
+            b.Map<int, ulong>("fine", MapType.Hash, 16);
+            b.Map<BigKey, ulong>("huge_key", MapType.SockHash, 4); // sockhash keys live on the BPF stack: a 1024-byte key is E2BIG
             b.Return(1);
         });
         KernelGate.Require();
@@ -109,7 +146,11 @@ public class HostingTests
         using var loaded = SockOpsHost.Load(HeaderOption.Build());
         var received = loaded.Map<ulong, uint>(HeaderOption.ReceivedMapName);
         Assert.Same(received, loaded.Map<ulong, uint>(HeaderOption.ReceivedMapName));
-        Assert.Same(received, loaded.Maps[HeaderOption.ReceivedMapName]);
+        // The typed view has its own descriptor on the same kernel map; Maps keeps the declared (untyped) instance.
+        var declared = loaded.Maps[HeaderOption.ReceivedMapName];
+        Assert.NotSame(received, declared);
+        Assert.Equal(declared.Id, received.Id);
+        Assert.NotEqual(declared.Fd.Value, received.Fd.Value);
         Assert.Throws<KeyNotFoundException>(() => loaded.Map<int, int>("nope"));
         Assert.Throws<KeyNotFoundException>(() => loaded.RingBuffer("nope"));
     }

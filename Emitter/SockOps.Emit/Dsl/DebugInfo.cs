@@ -1,5 +1,4 @@
-using SockOps.Emit.Runtime;
-using SockOps.Emit.Runtime.Btf;
+using SockOps.Emit.Btf;
 
 namespace SockOps.Emit;
 
@@ -30,6 +29,13 @@ public sealed class ProgramDebugInfo
     internal static ProgramDebugInfo Create(ProgramImage image)
     {
         var builder = new BtfBuilder();
+        var (funcInfo, lineInfo) = AddTo(builder, image);
+        return new ProgramDebugInfo(builder.Build(), funcInfo, lineInfo);
+    }
+
+    /// <summary>Adds the program's FUNC (<c>int NAME(struct bpf_sock_ops *skops)</c>) and line strings to <paramref name="builder"/>.</summary>
+    internal static (BtfFuncInfo[] FuncInfo, BtfLineInfo[] LineInfo) AddTo(BtfBuilder builder, ProgramImage image)
+    {
         uint intId = builder.AddInt("int", 4, signed: true);
         uint ctx = builder.AddStruct("bpf_sock_ops", 0, []);
         uint proto = builder.AddFuncProto(intId, [("skops", builder.AddPointer(ctx))]);
@@ -47,11 +53,11 @@ public sealed class ProgramDebugInfo
             uint textOffset = builder.AddString(LineText(loc, sourceCache));
             lines.Add(new BtfLineInfo(i, fileOffset, textOffset, loc.Line, 1));
         }
-        return new ProgramDebugInfo(builder.Build(), [new BtfFuncInfo(0, func)], lines);
+        return ([new BtfFuncInfo(0, func)], [.. lines]);
     }
 
     /// <summary>A C identifier for the BTF function (the kernel checks BTF names).</summary>
-    private static string FunctionName(string name)
+    internal static string FunctionName(string name)
     {
         var chars = name.Select(c => char.IsAsciiLetterOrDigit(c) || c == '_' ? c : '_').ToArray();
         string result = new(chars);

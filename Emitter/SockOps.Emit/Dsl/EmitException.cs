@@ -16,12 +16,13 @@ public readonly record struct SourceLocation(string File, int Line, string Membe
 /// <summary>The verifier rule (reference/kernel-sockops.md §9) an emit-time diagnostic enforces.</summary>
 public enum EmitRule
 {
-    /// <summary>A ctx field read with a size or at an offset the kernel refuses (§1.1).</summary>
+    /// <summary>
+    /// A ctx field read with a size or at an offset the kernel refuses (§1.1). Arithmetic on the ctx pointer, which
+    /// the kernel also refuses, cannot be written: the DSL has no value for that pointer.
+    /// </summary>
     ContextRead,
     /// <summary>A write to a read-only ctx field, or a value that may not be stored there (§1.1).</summary>
     ContextWrite,
-    /// <summary>Arithmetic on the ctx pointer (§1.1).</summary>
-    ContextArithmetic,
     /// <summary>A pointer that may be NULL used outside its null check, or a scoped pointer used out of scope (§1.3).</summary>
     NullCheck,
     /// <summary>A helper the kernel does not offer to sock_ops programs, or one the license does not allow (§2).</summary>

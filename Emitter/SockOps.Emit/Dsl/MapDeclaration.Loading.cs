@@ -1,10 +1,9 @@
+using SockOps.Emit.Btf;
 using System.Globalization;
 using System.Reflection;
 using System.Text;
 using SockOps.Emit.Runtime;
 using SockOps.Emit.Runtime.Btf;
-using RtMapFlags = SockOps.Emit.Runtime.MapFlags;
-using RtMapType = SockOps.Emit.Runtime.MapType;
 
 namespace SockOps.Emit;
 
@@ -15,11 +14,11 @@ public sealed partial record MapDeclaration
     /// <param name="btf">BTF for key and value (sk_storage needs it; <see cref="CreateMap"/> builds it).</param>
     public MapSpec ToMapSpec(MapBtf? btf = null) => new()
     {
-        Type = (RtMapType)(int)Kind,
+        Type = Kind,
         KeySize = KeySize,
         ValueSize = ValueSize,
         MaxEntries = checked((int)MaxEntries),
-        Flags = (RtMapFlags)(uint)Flags,
+        Flags = Flags,
         Name = Name,
         Btf = btf,
     };
@@ -33,11 +32,11 @@ public sealed partial record MapDeclaration
     /// <exception cref="BpfException">The kernel refused to create, fill or freeze the map.</exception>
     public BpfMap CreateMap()
     {
-        if (!InitialValue.IsEmpty && (Kind is not (MapKind.Array or MapKind.PerCpuArray) || InitialValue.Length > ValueSize))
+        if (!InitialValue.IsEmpty && (Kind is not (MapType.Array or MapType.PerCpuArray) || InitialValue.Length > ValueSize))
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
                 $"Map '{Name}': an initial value needs an array map whose {ValueSize}-byte value can hold its {InitialValue.Length} bytes (kind {Kind})."));
         BpfMap map;
-        if (Kind == MapKind.SkStorage)
+        if (Kind == MapType.SkStorage)
         {
             // The map keeps its own reference to the BTF object; ours can close right after creation.
             var builder = new BtfBuilder();

@@ -2,43 +2,6 @@ using System.Runtime.CompilerServices;
 
 namespace SockOps.Emit;
 
-/// <summary>Kernel map types the DSL can declare (values are <c>enum bpf_map_type</c>).</summary>
-public enum MapKind
-{
-    /// <summary>BPF_MAP_TYPE_HASH.</summary>
-    Hash = 1,
-    /// <summary>BPF_MAP_TYPE_ARRAY.</summary>
-    Array = 2,
-    /// <summary>BPF_MAP_TYPE_PERF_EVENT_ARRAY (for perf_event_output).</summary>
-    PerfEventArray = 4,
-    /// <summary>BPF_MAP_TYPE_PERCPU_HASH.</summary>
-    PerCpuHash = 5,
-    /// <summary>BPF_MAP_TYPE_PERCPU_ARRAY.</summary>
-    PerCpuArray = 6,
-    /// <summary>BPF_MAP_TYPE_LRU_HASH.</summary>
-    LruHash = 9,
-    /// <summary>BPF_MAP_TYPE_SOCKMAP (sock_map_update only).</summary>
-    SockMap = 15,
-    /// <summary>BPF_MAP_TYPE_SOCKHASH (sock_hash_update only).</summary>
-    SockHash = 18,
-    /// <summary>BPF_MAP_TYPE_SK_STORAGE (sk_storage_get/delete only; needs BTF and BPF_F_NO_PREALLOC).</summary>
-    SkStorage = 24,
-    /// <summary>BPF_MAP_TYPE_RINGBUF (ringbuf_* only).</summary>
-    RingBuf = 27,
-}
-
-/// <summary>Map creation flags used by the DSL (<c>BPF_F_*</c>).</summary>
-[Flags]
-public enum MapFlags : uint
-{
-    /// <summary>No flags.</summary>
-    None = 0,
-    /// <summary>BPF_F_NO_PREALLOC (required for SK_STORAGE).</summary>
-    NoPrealloc = 1,
-    /// <summary>BPF_F_RDONLY_PROG: programs may only read the map (the program's <c>.rodata</c>).</summary>
-    ReadOnlyProgram = 1u << 7,
-}
-
 /// <summary>A map a program declares: created by the loader, referenced by name from <c>ld_imm64</c> instructions.</summary>
 /// <param name="Name">The name (unique in the program).</param>
 /// <param name="Kind">The map type.</param>
@@ -48,7 +11,7 @@ public enum MapFlags : uint
 /// <param name="ValueSize">Value size in bytes.</param>
 /// <param name="MaxEntries">Maximum entries (ring buffer size in bytes for RingBuf; 0 for SkStorage).</param>
 /// <param name="Flags">Creation flags.</param>
-public sealed partial record MapDeclaration(string Name, MapKind Kind, Type? KeyType, Type? ValueType, int KeySize, int ValueSize, uint MaxEntries, MapFlags Flags)
+public sealed partial record MapDeclaration(string Name, MapType Kind, Type? KeyType, Type? ValueType, int KeySize, int ValueSize, uint MaxEntries, MapFlags Flags)
 {
     /// <summary>
     /// The value the loader writes under key 0 right after creating the map (an array's first element), or empty for
@@ -88,7 +51,7 @@ public sealed class Map<TKey, TValue>
     public string Name => Declaration.Name;
 
     /// <summary>The map's kind.</summary>
-    public MapKind Kind => Declaration.Kind;
+    public MapType Kind => Declaration.Kind;
 
     internal static int KeySize => Unsafe.SizeOf<TKey>();
 

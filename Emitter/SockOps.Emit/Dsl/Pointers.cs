@@ -159,7 +159,12 @@ public sealed class SockRef
     /// <summary>src_ip4 (network order).</summary>
     public U32 SrcIp4 => F(24, "src_ip4");
     /// <summary>src_ip6[i] (network order words).</summary>
-    public U32 SrcIp6(int i) => F(28 + 4 * CheckIndex(i), "src_ip6", i);
+    /// <param name="i">The word, 0..3; another index is refused naming the C# line.</param>
+    /// <param name="file">The caller's file (filled in by the compiler).</param>
+    /// <param name="line">The caller's line (filled in by the compiler).</param>
+    /// <param name="member">The caller's member (filled in by the compiler).</param>
+    public U32 SrcIp6(int i, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
+        F(28 + 4 * CheckIndex(i, "src_ip6", new SourceLocation(file, line, member)), "src_ip6", i);
     /// <summary>src_port (host order).</summary>
     public U32 SrcPort => F(44, "src_port");
     /// <summary>dst_port converted to host order.</summary>
@@ -167,13 +172,19 @@ public sealed class SockRef
     /// <summary>dst_ip4 (network order).</summary>
     public U32 DstIp4 => F(52, "dst_ip4");
     /// <summary>dst_ip6[i] (network order words).</summary>
-    public U32 DstIp6(int i) => F(56 + 4 * CheckIndex(i), "dst_ip6", i);
+    /// <param name="i">The word, 0..3; another index is refused naming the C# line.</param>
+    /// <param name="file">The caller's file (filled in by the compiler).</param>
+    /// <param name="line">The caller's line (filled in by the compiler).</param>
+    /// <param name="member">The caller's member (filled in by the compiler).</param>
+    public U32 DstIp6(int i, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
+        F(56 + 4 * CheckIndex(i, "dst_ip6", new SourceLocation(file, line, member)), "dst_ip6", i);
     /// <summary>state (BPF_TCP_*).</summary>
     public U32 State => F(72, "state");
     /// <summary>rx_queue_mapping.</summary>
     public I32 RxQueueMapping => new(new LoadExpr(Ty.I32, Memory, 76, MemorySize.W, "bpf_sock.rx_queue_mapping", writable: false));
 
-    private static int CheckIndex(int i) => i is >= 0 and < 4 ? i : throw new ArgumentOutOfRangeException(nameof(i), i, "IPv6 address words are 0..3.");
+    private static int CheckIndex(int i, string name, SourceLocation location) => i is >= 0 and < 4 ? i
+        : throw new EmitException(EmitRule.ContextRead, location, $"bpf_sock.{name}[{i}] is outside the array: IPv6 address words are 0..3.");
 }
 
 /// <summary>The null-checked <c>struct bpf_tcp_sock</c> (from <c>bpf_tcp_sock</c>); read-only.</summary>

@@ -7,7 +7,7 @@ namespace SockOps.Emit;
 /// An emitted sock_ops program, ready for a loader: instructions (map fds still symbolic), the maps to create,
 /// the license, and a source map from each instruction to the C# call that produced it.
 /// </summary>
-public sealed class ProgramImage
+public sealed partial class ProgramImage
 {
     internal ProgramImage(string name, Instruction[] instructions, MapReference[] mapReferences, MapDeclaration[] maps,
         string license, IReadOnlyList<SourceLocation> sourceMap, int stackSize, KfuncReference[] kfuncReferences,
@@ -139,10 +139,6 @@ internal sealed class CompactSourceMap : IReadOnlyList<SourceLocation>
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }
 
-/// <summary>A kfunc call left for the loader to resolve: the BTF id of <paramref name="Name"/> goes into the immediate.</summary>
-/// <param name="InstructionIndex">Index of the <c>call</c> in the instruction list.</param>
-/// <param name="Name">The kernel function's name (e.g. <c>bpf_cast_to_kern_ctx</c>).</param>
-public readonly record struct KfuncReference(int InstructionIndex, string Name);
 
 /// <summary>Entry point of the DSL: <c>SockOpsProgram.Build("clamp", b =&gt; { … })</c>.</summary>
 public static class SockOpsProgram

@@ -111,7 +111,7 @@ public sealed partial class SockOpsBuilder
         _ => 2,
     };
 
-    private MapDeclaration Use<TKey, TValue>(Map<TKey, TValue> map, SourceLocation loc, string helper, params MapKind[] kinds)
+    private MapDeclaration Use<TKey, TValue>(Map<TKey, TValue> map, SourceLocation loc, string helper, params MapType[] kinds)
         where TKey : unmanaged where TValue : unmanaged
     {
         ArgumentNullException.ThrowIfNull(map);
@@ -123,7 +123,7 @@ public sealed partial class SockOpsBuilder
         return map.Declaration;
     }
 
-    private static readonly MapKind[] PlainMaps = [MapKind.Hash, MapKind.Array, MapKind.PerCpuHash, MapKind.PerCpuArray, MapKind.LruHash];
+    private static readonly MapType[] PlainMaps = [MapType.Hash, MapType.Array, MapType.PerCpuHash, MapType.PerCpuArray, MapType.LruHash];
 
     /// <summary>Puts a scalar key/value of <paramref name="size"/> bytes on the stack (constants once, at entry).</summary>
     private short ScalarOnStack(Expr value, int size, SourceLocation loc)
@@ -162,7 +162,7 @@ public sealed partial class SockOpsBuilder
     // ---------------------------------------------------------------- maps
 
     /// <summary>Declares a map with C# key and value types (<c>struct { __uint(type, …) … } name SEC(".maps")</c>).</summary>
-    public Map<TKey, TValue> Map<TKey, TValue>(string name, MapKind kind, uint maxEntries, MapFlags flags = MapFlags.None,
+    public Map<TKey, TValue> Map<TKey, TValue>(string name, MapType kind, uint maxEntries, MapFlags flags = MapFlags.None,
         [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
         where TKey : unmanaged where TValue : unmanaged
     {
@@ -173,18 +173,20 @@ public sealed partial class SockOpsBuilder
             throw new EmitException(EmitRule.Usage, loc, $"Map name '{name}' is reserved for the program's read-only data (printk formats).");
         int keySize = typeof(TKey) == typeof(NoData) ? 0 : Unsafe.SizeOf<TKey>();
         int valueSize = typeof(TValue) == typeof(NoData) ? 0 : Unsafe.SizeOf<TValue>();
+        if (!KernelTargets.DeclarableMapTypes.Contains(kind))
+            throw new EmitException(EmitRule.Usage, loc, $"The DSL does not declare {kind} maps; it declares {string.Join(", ", KernelTargets.DeclarableMapTypes)}.");
         switch (kind)
         {
-            case MapKind.SkStorage when maxEntries != 0 || (flags & MapFlags.NoPrealloc) == 0 || keySize != 4:
+            case MapType.SkStorage when maxEntries != 0 || (flags & MapFlags.NoPrealloc) == 0 || keySize != 4:
                 throw new EmitException(EmitRule.HelperArgument, loc, "An SK_STORAGE map has an int key, max_entries 0 and BPF_F_NO_PREALLOC.");
-            case MapKind.RingBuf when keySize != 0 || valueSize != 0 || maxEntries == 0 || (maxEntries & (maxEntries - 1)) != 0 || maxEntries % 4096 != 0:
+            case MapType.RingBuf when keySize != 0 || valueSize != 0 || maxEntries == 0 || (maxEntries & (maxEntries - 1)) != 0 || maxEntries % 4096 != 0:
                 throw new EmitException(EmitRule.HelperArgument, loc, "A RINGBUF map has no key or value (NoData) and a power-of-two size that is a multiple of the page size.");
-            case MapKind.SockMap or MapKind.SockHash when valueSize is not (4 or 8):
+            case MapType.SockMap or MapType.SockHash when valueSize is not (4 or 8):
                 throw new EmitException(EmitRule.HelperArgument, loc, "A SOCKMAP/SOCKHASH value is a 4- or 8-byte socket fd/cookie.");
-            case MapKind.SockMap or MapKind.Array or MapKind.PerCpuArray or MapKind.PerfEventArray when keySize != 4:
+            case MapType.SockMap or MapType.Array or MapType.PerCpuArray or MapType.PerfEventArray when keySize != 4:
                 throw new EmitException(EmitRule.HelperArgument, loc, $"A {kind} map has a 4-byte index key.");
         }
-        RequireKernel(KernelTargets.MapType(kind), loc);
+        RequireKernel(KernelTargets.MapTypeFeature(kind), loc);
         var declaration = new MapDeclaration(name, kind, keySize == 0 ? null : typeof(TKey), valueSize == 0 ? null : typeof(TValue), keySize, valueSize, maxEntries, flags);
         _maps.Add(name, declaration);
         return new Map<TKey, TValue>(declaration, this);
@@ -192,7 +194,7 @@ public sealed partial class SockOpsBuilder
 
     /// <summary>Declares a ring buffer of <paramref name="sizeBytes"/> bytes (a power of two, multiple of 4096).</summary>
     public Map<NoData, NoData> RingBuf(string name, uint sizeBytes, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "") =>
-        Map<NoData, NoData>(name, MapKind.RingBuf, sizeBytes, MapFlags.None, file, line, member);
+        Map<NoData, NoData>(name, MapType.RingBuf, sizeBytes, MapFlags.None, file, line, member);
 
     /// <summary><c>bpf_map_lookup_elem(map, &amp;key)</c> with a 4- or 8-byte scalar key; the value exists only inside <c>IfNotNull</c>.</summary>
     public MaybeNull<MapValueRef<TValue>> MapLookup<TKey, TValue>(Map<TKey, TValue> map, U64 key,
@@ -252,7 +254,7 @@ public sealed partial class SockOpsBuilder
         where TKey : unmanaged where TValue : unmanaged =>
         Statement(loc =>
         {
-            var decl = Use(map, loc, "bpf_map_delete_elem", [.. PlainMaps, MapKind.SockMap, MapKind.SockHash]);
+            var decl = Use(map, loc, "bpf_map_delete_elem", [.. PlainMaps, MapType.SockMap, MapType.SockHash]);
             short k = ScalarOnStack(key.Expr, decl.KeySize, loc);
             return Call(KernelNumbers.MapDeleteElem, loc, Ty.I32, PointerKind.None, HelperArg.MapOf(decl), HelperArg.Stack(k));
         }, At(file, line, member));
@@ -263,7 +265,7 @@ public sealed partial class SockOpsBuilder
         where TKey : unmanaged where TValue : unmanaged =>
         Statement(loc =>
         {
-            var decl = Use(map, loc, "bpf_sock_map_update", MapKind.SockMap);
+            var decl = Use(map, loc, "bpf_sock_map_update", MapType.SockMap);
             short k = ScalarOnStack(key.Expr, 4, loc);
             return Call(KernelNumbers.SockMapUpdate, loc, Ty.I32, PointerKind.None, HelperArg.Ctx, HelperArg.MapOf(decl), HelperArg.Stack(k), HelperArg.Scalar(Fold.Const(Ty.U64, (long)flags)));
         }, At(file, line, member));
@@ -274,7 +276,7 @@ public sealed partial class SockOpsBuilder
         where TKey : unmanaged where TValue : unmanaged =>
         Statement(loc =>
         {
-            var decl = Use(map, loc, "bpf_sock_hash_update", MapKind.SockHash);
+            var decl = Use(map, loc, "bpf_sock_hash_update", MapType.SockHash);
             short k = ScalarOnStack(key.Expr, decl.KeySize, loc);
             return Call(KernelNumbers.SockHashUpdate, loc, Ty.I32, PointerKind.None, HelperArg.Ctx, HelperArg.MapOf(decl), HelperArg.Stack(k), HelperArg.Scalar(Fold.Const(Ty.U64, (long)flags)));
         }, At(file, line, member));
@@ -287,7 +289,7 @@ public sealed partial class SockOpsBuilder
         ArgumentNullException.ThrowIfNull(sk);
         var loc = At(file, line, member);
         BeginStatement(loc);
-        var decl = Use(map, loc, "bpf_sk_storage_get", MapKind.SkStorage);
+        var decl = Use(map, loc, "bpf_sk_storage_get", MapType.SkStorage);
         var v = Call(KernelNumbers.SkStorageGet, loc, Ty.U64, PointerKind.MapValue, HelperArg.MapOf(decl), HelperArg.Pointer(sk.Memory),
             HelperArg.Scalar(Fold.Const(Ty.U64, 0)), HelperArg.Scalar(Fold.Const(Ty.U64, (long)flags)));
         return LookupResult<TValue>(v, decl);
@@ -300,7 +302,7 @@ public sealed partial class SockOpsBuilder
         Statement(loc =>
         {
             ArgumentNullException.ThrowIfNull(sk);
-            var decl = Use(map, loc, "bpf_sk_storage_delete", MapKind.SkStorage);
+            var decl = Use(map, loc, "bpf_sk_storage_delete", MapType.SkStorage);
             return Call(KernelNumbers.SkStorageDelete, loc, Ty.I32, PointerKind.None, HelperArg.MapOf(decl), HelperArg.Pointer(sk.Memory));
         }, At(file, line, member));
 
@@ -449,7 +451,7 @@ public sealed partial class SockOpsBuilder
     /// <summary><c>bpf_ringbuf_output(map, data, sizeof data, flags)</c>.</summary>
     public I32 RingBufOutput<T>(Map<NoData, NoData> map, StackRef<T> data, U64 flags, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
         where T : unmanaged =>
-        Statement(loc => Call(KernelNumbers.RingBufOutput, loc, Ty.I32, PointerKind.None, HelperArg.MapOf(Use(map, loc, "bpf_ringbuf_output", MapKind.RingBuf)),
+        Statement(loc => Call(KernelNumbers.RingBufOutput, loc, Ty.I32, PointerKind.None, HelperArg.MapOf(Use(map, loc, "bpf_ringbuf_output", MapType.RingBuf)),
             StackObject(data, -1, "The data", loc), HelperArg.Scalar(Fold.Const(Ty.U64, data.Size)), HelperArg.Scalar(flags.Expr)), At(file, line, member));
 
     /// <summary>
@@ -462,7 +464,7 @@ public sealed partial class SockOpsBuilder
         var loc = At(file, line, member);
         BeginStatement(loc);
         int size = Unsafe.SizeOf<T>();
-        var v = Call(KernelNumbers.RingBufReserve, loc, Ty.U64, PointerKind.RingBufRecord, HelperArg.MapOf(Use(map, loc, "bpf_ringbuf_reserve", MapKind.RingBuf)),
+        var v = Call(KernelNumbers.RingBufReserve, loc, Ty.U64, PointerKind.RingBufRecord, HelperArg.MapOf(Use(map, loc, "bpf_ringbuf_reserve", MapType.RingBuf)),
             HelperArg.Scalar(Fold.Const(Ty.U64, size)), HelperArg.Scalar(Fold.Const(Ty.U64, 0)));
         bool used = false;
         return new MaybeNull<RingBufRecord<T>>(
@@ -492,7 +494,7 @@ public sealed partial class SockOpsBuilder
     /// <summary><c>bpf_perf_event_output(skops, map, flags, data, sizeof data)</c> (GPL-only).</summary>
     public I32 PerfEventOutput<T>(Map<int, int> map, StackRef<T> data, ulong flags = 0xffffffff, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
         where T : unmanaged =>
-        Statement(loc => Call(KernelNumbers.PerfEventOutput, loc, Ty.I32, PointerKind.None, HelperArg.Ctx, HelperArg.MapOf(Use(map, loc, "bpf_perf_event_output", MapKind.PerfEventArray)),
+        Statement(loc => Call(KernelNumbers.PerfEventOutput, loc, Ty.I32, PointerKind.None, HelperArg.Ctx, HelperArg.MapOf(Use(map, loc, "bpf_perf_event_output", MapType.PerfEventArray)),
             HelperArg.Scalar(Fold.Const(Ty.U64, (long)flags)), StackObject(data, -1, "The data", loc), HelperArg.Scalar(Fold.Const(Ty.U64, data.Size))), At(file, line, member));
 
     /// <summary><c>bpf_trace_printk(fmt, sizeof fmt, args…)</c> (<c>bpf_printk</c>; GPL-only, needs CAP_PERFMON). At most 3 arguments.</summary>
@@ -562,7 +564,7 @@ public sealed partial class SockOpsBuilder
     /// </summary>
     private MapDeclaration? ReadOnlyDataDeclaration() =>
         ReadOnlyData.Count == 0 ? null
-            : new MapDeclaration(MapDeclaration.ReadOnlyDataName, MapKind.Array, typeof(uint), null, 4, ReadOnlyData.Count, 1, MapFlags.ReadOnlyProgram)
+            : new MapDeclaration(MapDeclaration.ReadOnlyDataName, MapType.Array, typeof(uint), null, 4, ReadOnlyData.Count, 1, MapFlags.ReadOnlyProgram)
             {
                 InitialValue = ReadOnlyData.ToArray(),
                 Frozen = true,

@@ -264,9 +264,12 @@ public sealed partial class SockOpsBuilder
     {
         var loc = At(file, line, member);
         BeginStatement(loc);
+        ArgumentNullException.ThrowIfNull(body);
         const int MaxUnroll = 256;
-        if (to - from > MaxUnroll)
-            throw new EmitException(EmitRule.Unbounded, loc, $"A loop is unrolled; {to - from} iterations exceed the limit of {MaxUnroll}.");
+        // In long: to - from overflows int for bounds of opposite sign (e.g. -2e9..2e9) and would slip past the limit.
+        long iterations = (long)to - from;
+        if (iterations > MaxUnroll)
+            throw new EmitException(EmitRule.Unbounded, loc, $"A loop is unrolled; {iterations} iterations exceed the limit of {MaxUnroll}.");
         for (int i = from; i < to; i++)
         {
             int index = i;

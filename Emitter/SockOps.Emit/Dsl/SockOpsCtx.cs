@@ -184,10 +184,16 @@ public readonly struct CtxWords : IEquatable<CtxWords>
         _writableFirst = writableFirst;
     }
 
-    /// <summary>Element <paramref name="index"/> (0..3).</summary>
-    public U32 this[int index] => index is >= 0 and < 4
-        ? SockOpsCtx.F(_offset + 4 * index, _name, writable: _writableFirst && index == 0, index: index)
-        : throw new ArgumentOutOfRangeException(nameof(index), index, $"{_name} has elements 0..3.");
+    /// <summary>Element <paramref name="index"/> (0..3); another index is refused naming the C# line.</summary>
+    /// <param name="index">The element, 0..3.</param>
+    /// <param name="file">The caller's file (filled in by the compiler).</param>
+    /// <param name="line">The caller's line (filled in by the compiler).</param>
+    /// <param name="member">The caller's member (filled in by the compiler).</param>
+    public U32 this[int index, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = ""] =>
+        index is >= 0 and < 4
+            ? SockOpsCtx.F(_offset + 4 * index, _name, writable: _writableFirst && index == 0, index: index)
+            : throw new EmitException(EmitRule.ContextRead, new SourceLocation(file, line, member),
+                $"{_name}[{index}] is outside the array: {_name} has elements 0..3.");
 
     /// <summary>Identity.</summary>
     public bool Equals(CtxWords other) => _offset == other._offset && _name == other._name;

@@ -234,7 +234,7 @@ public static class Helpers
 
     // Conservative: the general-purpose data maps. The kernel accepts a few more (devmap, xskmap …) that sock_ops has no use for.
     private static readonly MapType[] DataMaps =
-        [MapType.Hash, MapType.Array, MapType.PercpuHash, MapType.PercpuArray, MapType.LruHash, MapType.LruPercpuHash, MapType.LpmTrie];
+        [MapType.Hash, MapType.Array, MapType.PerCpuHash, MapType.PerCpuArray, MapType.LruHash, MapType.LruPerCpuHash, MapType.LpmTrie];
 
     private static HelperDescriptor H(int id, string name, HelperReturnKind ret, params HelperArgument[] args) =>
         new(id, name, false, ret, HelperCapability.None, args, false);
@@ -269,7 +269,7 @@ public static class Helpers
         H(144, "bpf_reserve_hdr_opt", Int, Ctx, Any, Any),
         H(96, "bpf_tcp_sock", HelperReturnKind.TcpSockOrNull, A(HelperArgumentKind.SockCommon)),
         // cgroup_common_func_proto
-        H(81, "bpf_get_local_storage", HelperReturnKind.MapValue, Map(MapType.CgroupStorage, MapType.PercpuCgroupStorage), Any),
+        H(81, "bpf_get_local_storage", HelperReturnKind.MapValue, Map(MapType.CgroupStorage, MapType.PerCpuCgroupStorage), Any),
         // bpf_sk_base_func_proto
         Perfmon(136, "bpf_skc_to_tcp6_sock", HelperReturnKind.BtfIdOrNull, A(HelperArgumentKind.BtfIdSockCommon)),
         Perfmon(137, "bpf_skc_to_tcp_sock", HelperReturnKind.BtfIdOrNull, A(HelperArgumentKind.BtfIdSockCommon)),
@@ -287,7 +287,7 @@ public static class Helpers
         H(87, "bpf_map_push_elem", Int, Map(MapType.Queue, MapType.Stack, MapType.BloomFilter), A(HelperArgumentKind.MapValue), Any),
         H(88, "bpf_map_pop_elem", Int, Map(MapType.Queue, MapType.Stack), A(HelperArgumentKind.UninitializedMapValue)),
         H(89, "bpf_map_peek_elem", Int, Map(MapType.Queue, MapType.Stack, MapType.BloomFilter), A(HelperArgumentKind.UninitializedMapValue)),
-        H(195, "bpf_map_lookup_percpu_elem", HelperReturnKind.MapValueOrNull, Map(MapType.PercpuHash, MapType.PercpuArray, MapType.LruPercpuHash), Key, Any),
+        H(195, "bpf_map_lookup_percpu_elem", HelperReturnKind.MapValueOrNull, Map(MapType.PerCpuHash, MapType.PerCpuArray, MapType.LruPerCpuHash), Key, Any),
         H(7, "bpf_get_prandom_u32", Int),
         H(8, "bpf_get_smp_processor_id", Int),
         H(42, "bpf_get_numa_node_id", Int),
@@ -317,7 +317,7 @@ public static class Helpers
         Gpl(Bpf(171, "bpf_timer_start", Int, Timer, Any, Any)),
         Gpl(Bpf(172, "bpf_timer_cancel", Int, Timer)),
         Bpf(194, "bpf_kptr_xchg", HelperReturnKind.BtfIdOrNull, A(HelperArgumentKind.KptrExchangeDestination), A(HelperArgumentKind.BtfIdOrNullRelease)),
-        Bpf(164, "bpf_for_each_map_elem", Int, Map(MapType.Hash, MapType.Array, MapType.PercpuHash, MapType.PercpuArray, MapType.LruHash, MapType.LruPercpuHash), Func, StackOrNull, Any),
+        Bpf(164, "bpf_for_each_map_elem", Int, Map(MapType.Hash, MapType.Array, MapType.PerCpuHash, MapType.PerCpuArray, MapType.LruHash, MapType.LruPerCpuHash), Func, StackOrNull, Any),
         Bpf(181, "bpf_loop", Int, Any, Func, StackOrNull, Any),
         Bpf(209, "bpf_user_ringbuf_drain", Int, Map(MapType.UserRingBuf), Func, StackOrNull, Any),
         Bpf(198, "bpf_ringbuf_reserve_dynptr", Int, Map(MapType.RingBuf), Any, Any, A(HelperArgumentKind.UninitializedRingbufDynptr)),

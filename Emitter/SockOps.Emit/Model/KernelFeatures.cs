@@ -105,21 +105,26 @@ public static class KernelTargets
     private static KernelFeature Flag(string name, int major, int minor) =>
         new(KernelFeatureKind.CallbackFlag, name, new(major, minor), "include/uapi/linux/bpf.h BPF_SOCK_OPS_*_CB_FLAG");
 
-    /// <summary>The feature of a map kind (BPF_MAP_TYPE_*).</summary>
-    public static KernelFeature MapType(MapKind kind) => MapTypes[kind];
+    /// <summary>The feature of a map type the DSL declares (BPF_MAP_TYPE_*).</summary>
+    public static KernelFeature MapTypeFeature(MapType kind) => MapTypes.TryGetValue(kind, out var feature) ? feature
+        : throw new ArgumentOutOfRangeException(nameof(kind), kind, "The DSL does not declare maps of this type.");
 
-    private static readonly Dictionary<MapKind, KernelFeature> MapTypes = new()
+    /// <summary>The map types the DSL declares, in enum order.</summary>
+    public static IReadOnlyList<MapType> DeclarableMapTypes { get; } = [MapType.Hash, MapType.Array, MapType.PerfEventArray,
+        MapType.PerCpuHash, MapType.PerCpuArray, MapType.LruHash, MapType.SockMap, MapType.SockHash, MapType.SkStorage, MapType.RingBuf];
+
+    private static readonly Dictionary<MapType, KernelFeature> MapTypes = new()
     {
-        [MapKind.Hash] = Map("BPF_MAP_TYPE_HASH", 3, 19),
-        [MapKind.Array] = Map("BPF_MAP_TYPE_ARRAY", 3, 19),
-        [MapKind.PerfEventArray] = Map("BPF_MAP_TYPE_PERF_EVENT_ARRAY", 4, 3),
-        [MapKind.PerCpuHash] = Map("BPF_MAP_TYPE_PERCPU_HASH", 4, 6),
-        [MapKind.PerCpuArray] = Map("BPF_MAP_TYPE_PERCPU_ARRAY", 4, 6),
-        [MapKind.LruHash] = Map("BPF_MAP_TYPE_LRU_HASH", 4, 10),
-        [MapKind.SockMap] = Map("BPF_MAP_TYPE_SOCKMAP", 4, 14),
-        [MapKind.SockHash] = Map("BPF_MAP_TYPE_SOCKHASH", 4, 18),
-        [MapKind.SkStorage] = Map("BPF_MAP_TYPE_SK_STORAGE", 5, 2),
-        [MapKind.RingBuf] = Map("BPF_MAP_TYPE_RINGBUF", 5, 8),
+        [MapType.Hash] = Map("BPF_MAP_TYPE_HASH", 3, 19),
+        [MapType.Array] = Map("BPF_MAP_TYPE_ARRAY", 3, 19),
+        [MapType.PerfEventArray] = Map("BPF_MAP_TYPE_PERF_EVENT_ARRAY", 4, 3),
+        [MapType.PerCpuHash] = Map("BPF_MAP_TYPE_PERCPU_HASH", 4, 6),
+        [MapType.PerCpuArray] = Map("BPF_MAP_TYPE_PERCPU_ARRAY", 4, 6),
+        [MapType.LruHash] = Map("BPF_MAP_TYPE_LRU_HASH", 4, 10),
+        [MapType.SockMap] = Map("BPF_MAP_TYPE_SOCKMAP", 4, 14),
+        [MapType.SockHash] = Map("BPF_MAP_TYPE_SOCKHASH", 4, 18),
+        [MapType.SkStorage] = Map("BPF_MAP_TYPE_SK_STORAGE", 5, 2),
+        [MapType.RingBuf] = Map("BPF_MAP_TYPE_RINGBUF", 5, 8),
     };
 
     private static KernelFeature Map(string name, int major, int minor) =>

@@ -99,8 +99,8 @@ public static class KernelCompatibility
                         return (feature, $"a sock_ops program calling {helper.Name}#{helper.Id} is refused");
                     break;
                 case KernelFeatureKind.MapType:
-                    var kind = image.Maps.FirstOrDefault(m => KernelTargets.MapType(m.Kind) == feature)?.Kind;
-                    if (kind is { } k && !FeatureProbes.IsMapTypeSupported((SockOps.Emit.Runtime.MapType)(int)k))
+                    var kind = image.Maps.FirstOrDefault(m => KernelTargets.MapTypeFeature(m.Kind) == feature)?.Kind;
+                    if (kind is { } k && !FeatureProbes.IsMapTypeSupported(k))
                         return (feature, "BPF_MAP_CREATE refuses the type");
                     break;
                 case KernelFeatureKind.Kfunc:

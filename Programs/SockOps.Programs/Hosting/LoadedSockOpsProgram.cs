@@ -13,6 +13,7 @@ public sealed class LoadedSockOpsProgram : IDisposable
     private readonly List<IDisposable> _owned;
     private readonly List<CgroupAttachment> _attachments = [];
     private readonly Dictionary<string, RingBuffer> _ringBuffers = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Name, Type Key, Type Value), BpfMap> _typedMaps = [];
     private bool _disposed;
 
     internal LoadedSockOpsProgram(ProgramImage image, BpfProgram program, Dictionary<string, BpfMap> maps, List<IDisposable> owned)
@@ -38,16 +39,18 @@ public sealed class LoadedSockOpsProgram : IDisposable
     /// <summary>The attachments made through <see cref="AttachTo(Cgroup)"/> that are still alive.</summary>
     public IReadOnlyList<CgroupAttachment> Attachments => _attachments;
 
-    /// <summary>A declared map with typed keys and values (sizes checked).</summary>
+    /// <summary>A declared map with typed keys and values (sizes checked): a view with its own descriptor, created
+    /// once per type pair and disposed with the program (do not dispose it yourself).</summary>
     /// <exception cref="KeyNotFoundException">The program declares no map of that name.</exception>
     public BpfMap<TKey, TValue> Map<TKey, TValue>(string name) where TKey : unmanaged where TValue : unmanaged
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (!_maps.TryGetValue(name, out var map)) throw new KeyNotFoundException($"Program '{Image.Name}' declares no map '{name}'.");
         if (map is BpfMap<TKey, TValue> typed) return typed;
-        // The typed view takes over the descriptor; keep only it, so it is disposed exactly once.
+        var key = (name, typeof(TKey), typeof(TValue));
+        if (_typedMaps.TryGetValue(key, out var view)) return (BpfMap<TKey, TValue>)view;
         typed = BpfMap<TKey, TValue>.From(map);
-        _maps[name] = typed;
+        _typedMaps[key] = typed;
         return typed;
     }
 
@@ -91,6 +94,8 @@ public sealed class LoadedSockOpsProgram : IDisposable
         foreach (var reader in _ringBuffers.Values) reader.Dispose();
         _ringBuffers.Clear();
         Program.Dispose();
+        foreach (var map in _typedMaps.Values) map.Dispose();
+        _typedMaps.Clear();
         foreach (var map in _maps.Values) map.Dispose();
         for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
     }

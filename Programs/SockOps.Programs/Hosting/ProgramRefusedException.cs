@@ -6,17 +6,22 @@ namespace SockOps.Programs.Hosting;
 /// <summary>
 /// The kernel verifier refused a DSL program. The message names the C# statement that emitted the failing
 /// instruction (<c>File.cs:Line</c>, from the image's source map) and the verifier's own error line.
+/// A <see cref="VerifierException"/> (so a <see cref="BpfException"/>): one <c>catch (BpfException)</c> handles every
+/// kernel refusal; the kernel's own exception is the <see cref="Exception.InnerException"/>.
 /// </summary>
-public sealed class ProgramRefusedException : Exception
+public sealed class ProgramRefusedException : VerifierException
 {
     internal ProgramRefusedException(ProgramImage image, VerifierException error)
-        : base(Describe(image, error, out var location), error)
+        : this(image, error, Describe(image, error, out var location), location)
+    {
+    }
+
+    private ProgramRefusedException(ProgramImage image, VerifierException error, string message, SourceLocation? location)
+        : base(error, message)
     {
         ProgramName = image.Name;
         Location = location;
         KernelError = error.ErrorLine;
-        Log = error.Log;
-        InstructionIndex = error.InstructionIndex;
     }
 
     /// <summary>The refused program's name.</summary>
@@ -25,14 +30,10 @@ public sealed class ProgramRefusedException : Exception
     /// <summary>The C# statement that emitted the instruction the verifier stopped at, when the log names one.</summary>
     public SourceLocation? Location { get; }
 
-    /// <summary>The verifier's error line (e.g. <c>R2 !read_ok</c>).</summary>
+    /// <summary>The verifier's error line (e.g. <c>R2 !read_ok</c>); the same as <see cref="VerifierException.ErrorLine"/>.
+    /// The whole log is <see cref="VerifierException.Log"/>; <see cref="VerifierException.InstructionIndex"/> is the failing
+    /// instruction's index in <see cref="ProgramImage.Instructions"/>.</summary>
     public string KernelError { get; }
-
-    /// <summary>The whole verifier log.</summary>
-    public string Log { get; }
-
-    /// <summary>Index of the failing instruction in <see cref="ProgramImage.Instructions"/>, when known.</summary>
-    public int? InstructionIndex { get; }
 
     private static string Describe(ProgramImage image, VerifierException error, out SourceLocation? location)
     {

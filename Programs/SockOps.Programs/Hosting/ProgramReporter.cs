@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using SockOps.Emit;
 using SockOps.Emit.Runtime;
-using MapType = SockOps.Emit.Runtime.MapType;
 
 namespace SockOps.Programs.Hosting;
 
@@ -32,7 +31,7 @@ public sealed class ProgramReporter
     public bool PrintRecords { get; set; } = true;
 
     /// <summary>Whether the program reports anything at all (has a ring buffer or a listable map).</summary>
-    public bool ReportsAnything => _program.Image.Maps.Any(m => m.Kind != MapKind.SkStorage && !m.Frozen);
+    public bool ReportsAnything => _program.Image.Maps.Any(m => m.Kind != MapType.SkStorage && !m.Frozen);
 
     /// <summary>Prints new ring buffer records and changed maps; returns the number of lines printed.</summary>
     public int Poll()
@@ -42,7 +41,7 @@ public sealed class ProgramReporter
         {
             switch (declaration.Kind)
             {
-                case MapKind.RingBuf:
+                case MapType.RingBuf:
                     _program.RingBuffer(declaration.Name).Consume(record =>
                     {
                         string? text = Format(declaration.Name, record);
@@ -51,9 +50,9 @@ public sealed class ProgramReporter
                         lines++;
                     });
                     break;
-                case MapKind.SkStorage:
+                case MapType.SkStorage:
                     break;
-                case MapKind.Array when declaration.Frozen:
+                case MapType.Array when declaration.Frozen:
                     break;   // constant data (the program's .rodata): nothing to report
                 default:
                     string current = DescribeMap(declaration, _program.Maps[declaration.Name]);

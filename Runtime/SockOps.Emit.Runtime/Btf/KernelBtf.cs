@@ -1,3 +1,4 @@
+using SockOps.Emit.Btf;
 using System.Buffers.Binary;
 using System.Text;
 

@@ -29,6 +29,12 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Mount(string source, string target, string fileSystemType, nuint flags, nint data);
 
+    public const int F_DUPFD_CLOEXEC = 1030;
+
+    /// <summary>fcntl(2) with an int argument (F_DUPFD_CLOEXEC).</summary>
+    [LibraryImport(Library, EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int command, int argument);
+
     [LibraryImport(Library, EntryPoint = "mmap", SetLastError = true)]
     public static partial nint Mmap(nint address, nuint length, int protection, int flags, int fd, nint offset);
 

@@ -157,8 +157,8 @@ public class ConstructTests
         var image = SockOpsProgram.Build("flows", b =>
         {
             var ctx = b.Context;
-            var flows = b.Map<FlowKey, FlowStats>("flows", MapKind.Hash, 1024);
-            var counters = b.Map<uint, ulong>("counters", MapKind.Array, 32);
+            var flows = b.Map<FlowKey, FlowStats>("flows", MapType.Hash, 1024);
+            var counters = b.Map<uint, ulong>("counters", MapType.Array, 32);
             var key = b.StackStruct<FlowKey>();
             key.U32(nameof(FlowKey.RemoteIp)).Set(ctx.RemoteIp4);
             key.U32(nameof(FlowKey.Ports)).Set(ctx.LocalPort << 16 | ctx.RemotePort);
@@ -223,7 +223,7 @@ public class ConstructTests
     {
         var image = SockOpsProgram.Build("perf", b =>
         {
-            var perf = b.Map<int, int>("perf", MapKind.PerfEventArray, (uint)Environment.ProcessorCount);
+            var perf = b.Map<int, int>("perf", MapType.PerfEventArray, (uint)Environment.ProcessorCount);
             var data = b.StackStruct<Event>();
             data.U64(nameof(Event.Cookie)).Set(b.GetNetnsCookie() ^ b.KtimeGetNs());
             data.U32(nameof(Event.Op)).Set(b.Context.Op);

@@ -192,9 +192,9 @@ public class DifferentialFuzzTests(ITestOutputHelper output)
 
     private static ProgramImage Generate(int seed, BpfCapabilities capabilities = BpfCapabilities.Root) => SockOpsProgram.Build("fuzz", b =>
     {
-        var array = b.Map<uint, ulong>("array", MapKind.Array, 16);
+        var array = b.Map<uint, ulong>("array", MapType.Array, 16);
         var ring = b.RingBuf("ring", 4096);
-        var storage = b.Map<int, ulong>("storage", MapKind.SkStorage, 0, MapFlags.NoPrealloc);
+        var storage = b.Map<int, ulong>("storage", MapType.SkStorage, 0, MapFlags.NoPrealloc);
         new RandomProgram(new Random(seed), b, array, ring, storage).Body();
     }, capabilities: capabilities, target: TestSupport.HostKernel.Target);
 

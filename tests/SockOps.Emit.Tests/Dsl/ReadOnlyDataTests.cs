@@ -24,7 +24,7 @@ public class ReadOnlyDataTests
         var image = TwoFormats();
         var rodata = Assert.Single(image.Maps);
         Assert.Equal(MapDeclaration.ReadOnlyDataName, rodata.Name);
-        Assert.Equal(MapKind.Array, rodata.Kind);
+        Assert.Equal(MapType.Array, rodata.Kind);
         Assert.Equal((4, 1u), (rodata.KeySize, rodata.MaxEntries));
         Assert.Equal(MapFlags.ReadOnlyProgram, rodata.Flags);
         Assert.True(rodata.Frozen);
@@ -57,7 +57,7 @@ public class ReadOnlyDataTests
     {
         var e = Assert.Throws<EmitException>(() => SockOpsProgram.Build("reserved", b =>
         {
-            b.Map<int, long>(MapDeclaration.ReadOnlyDataName, MapKind.Array, 1);
+            b.Map<int, long>(MapDeclaration.ReadOnlyDataName, MapType.Array, 1);
             b.Return(1);
         }));
         Assert.Equal(EmitRule.Usage, e.Rule);
@@ -67,9 +67,9 @@ public class ReadOnlyDataTests
     [Fact]
     public void An_initial_value_needs_an_array_large_enough()
     {
-        var hash = new MapDeclaration("h", MapKind.Hash, typeof(int), typeof(long), 4, 8, 1, MapFlags.None) { InitialValue = new byte[8] };
+        var hash = new MapDeclaration("h", MapType.Hash, typeof(int), typeof(long), 4, 8, 1, MapFlags.None) { InitialValue = new byte[8] };
         Assert.Contains("array map", Assert.Throws<ArgumentException>(() => hash.CreateMap()).Message, StringComparison.Ordinal);
-        var small = new MapDeclaration("a", MapKind.Array, typeof(int), typeof(int), 4, 4, 1, MapFlags.None) { InitialValue = new byte[5] };
+        var small = new MapDeclaration("a", MapType.Array, typeof(int), typeof(int), 4, 4, 1, MapFlags.None) { InitialValue = new byte[5] };
         Assert.Contains("5 bytes", Assert.Throws<ArgumentException>(() => small.CreateMap()).Message, StringComparison.Ordinal);
     }
 
@@ -80,7 +80,7 @@ public class ReadOnlyDataTests
         KernelGate.Require();
         using var loaded = DslKernel.Load(image);
         var map = loaded.Maps[MapDeclaration.ReadOnlyDataName];
-        Assert.True(map.Flags.HasFlag(Runtime.MapFlags.ReadOnlyProgram));
+        Assert.True(map.Flags.HasFlag(MapFlags.ReadOnlyProgram));
         var value = new byte[map.ValueSize];
         Assert.True(map.TryLookup(new byte[4], value));
         Assert.Equal(image.Maps[0].InitialValue.ToArray(), value);
@@ -101,7 +101,7 @@ public class ReadOnlyDataTests
         KernelGate.Require();
         using var loaded = DslKernel.Load(relaxed);
         var map = loaded.Maps[MapDeclaration.ReadOnlyDataName];
-        Assert.False(map.Flags.HasFlag(Runtime.MapFlags.ReadOnlyProgram));
+        Assert.False(map.Flags.HasFlag(MapFlags.ReadOnlyProgram));
         map.Update(new byte[4], new byte[map.ValueSize]);   // not frozen: user space may still write
         Assert.True(loaded.Program.Info.Id > 0);
     }

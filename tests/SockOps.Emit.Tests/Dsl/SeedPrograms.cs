@@ -49,7 +49,7 @@ internal static class SeedPrograms
     {
         const ulong Interval = 1_000_000_000UL;
         var ctx = b.Context;
-        var nextDump = b.Map<int, ulong>("bpf_next_dump", MapKind.SkStorage, 0, MapFlags.NoPrealloc);
+        var nextDump = b.Map<int, ulong>("bpf_next_dump", MapType.SkStorage, 0, MapFlags.NoPrealloc);
         b.Switch(ctx.Op)
             .Case(SockOp.TcpConnectCb, () =>
             {
@@ -80,7 +80,7 @@ internal static class SeedPrograms
     public static ProgramImage Sockmap(bool sockmap = false) => SockOpsProgram.Build("bpf_sockmap", b =>
     {
         var ctx = b.Context;
-        var map = b.Map<int, int>("sock_map", sockmap ? MapKind.SockMap : MapKind.SockHash, 20);
+        var map = b.Map<int, int>("sock_map", sockmap ? MapType.SockMap : MapType.SockHash, 20);
         void Add(int key)
         {
             if (sockmap) b.SockMapUpdate(map, key, MapUpdateFlags.NoExist);

@@ -1,6 +1,5 @@
 using SockOps.Emit.Runtime;
 using SockOps.Emit.TestSupport;
-using RtMapType = SockOps.Emit.Runtime.MapType;
 
 namespace SockOps.Emit.Tests.Dsl;
 
@@ -21,7 +20,7 @@ public class SemanticsKernelTests
     private static ProgramImage Program(Assembler.KernelVersion? target = null) => SockOpsProgram.Build("semantics", b =>
     {
         var ctx = b.Context;
-        var results = b.Map<uint, ulong>("results", MapKind.Array, Slots);
+        var results = b.Map<uint, ulong>("results", MapType.Array, Slots);
         b.If(ctx.Op == SockOp.ActiveEstablishedCb, () =>
         {
             var lp = b.Local("lp", ctx.LocalPort);
@@ -91,7 +90,7 @@ public class SemanticsKernelTests
         Snapshot.Verify(DslKernel.Listing(image), target == "6.1" ? "Semantics" : "Semantics.6.18");
         KernelGate.Require();
         using var loaded = DslKernel.Load(image);
-        var results = BpfMap<uint, ulong>.From(loaded.Maps["results"]);
+        using var results = BpfMap<uint, ulong>.From(loaded.Maps["results"]);
         using var cgroup = Cgroup.CreateTemporary();
         using var attachment = cgroup.Attach(loaded.Program);
         using var server = new LoopbackTcp.DrainingServer();

@@ -31,17 +31,17 @@ public class UsageTests
     [Fact]
     public void Map_declarations_are_checked()
     {
-        Assert.Equal(EmitRule.HelperArgument, Refused(b => b.Map<int, ulong>("s", MapKind.SkStorage, 10)).Rule);
+        Assert.Equal(EmitRule.HelperArgument, Refused(b => b.Map<int, ulong>("s", MapType.SkStorage, 10)).Rule);
         Assert.Equal(EmitRule.HelperArgument, Refused(b => b.RingBuf("r", 1000)).Rule);
-        Assert.Equal(EmitRule.HelperArgument, Refused(b => b.Map<ulong, int>("a", MapKind.Array, 4)).Rule);
-        Assert.Contains("declared twice", Refused(b => { b.Map<int, int>("m", MapKind.Hash, 4); b.Map<int, int>("m", MapKind.Hash, 4); }).Message, StringComparison.Ordinal);
+        Assert.Equal(EmitRule.HelperArgument, Refused(b => b.Map<ulong, int>("a", MapType.Array, 4)).Rule);
+        Assert.Contains("declared twice", Refused(b => { b.Map<int, int>("m", MapType.Hash, 4); b.Map<int, int>("m", MapType.Hash, 4); }).Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void A_map_of_another_program_is_refused()
     {
         Map<int, int>? other = null;
-        SockOpsProgram.Build("first", b => { other = b.Map<int, int>("m", MapKind.Hash, 4); b.Return(1); });
+        SockOpsProgram.Build("first", b => { other = b.Map<int, int>("m", MapType.Hash, 4); b.Return(1); });
         Assert.Contains("declared by another program", Refused(b => { b.MapDelete(other!, 1); b.Return(1); }).Message, StringComparison.Ordinal);
     }
 

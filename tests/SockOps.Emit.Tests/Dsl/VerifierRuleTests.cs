@@ -2,7 +2,6 @@ using SockOps.Emit.Assembler;
 using SockOps.Emit.Runtime;
 using SockOps.Emit.TestSupport;
 using static SockOps.Emit.Tests.Kernel.Insn;
-using RtMapType = SockOps.Emit.Runtime.MapType;
 
 namespace SockOps.Emit.Tests.Dsl;
 
@@ -118,13 +117,13 @@ public class VerifierRuleTests
     {
         var e = Refused(EmitRule.HelperArgument, b =>
         {
-            var hash = b.Map<int, int>("sock_hash", MapKind.SockHash, 4);
+            var hash = b.Map<int, int>("sock_hash", MapType.SockHash, 4);
             b.SockMapUpdate(hash, 1, MapUpdateFlags.NoExist);
             b.Return(1);
         });
         Assert.Contains("cannot pass map_type 18 into func bpf_sock_map_update", e.Message, StringComparison.Ordinal);
         KernelGate.Require();
-        using var map = BpfMap.Create(new MapSpec { Type = RtMapType.SockHash, KeySize = 4, ValueSize = 4, MaxEntries = 4, Name = "sock_hash" });
+        using var map = BpfMap.Create(new MapSpec { Type = MapType.SockHash, KeySize = 4, ValueSize = 4, MaxEntries = 4, Name = "sock_hash" });
         KernelRefuses("cannot pass map_type 18 into func bpf_sock_map_update#53",
             [St(4, 10, -4, 1), LdImm64(2, 0), Mov64Reg(3, 10), Alu64(AluOperation.Add, 3, -4), Mov64(4, 1), Call(53), Mov64(0, 1), Exit()],
             references: [new MapReference(1, "sock_hash")], maps: new Dictionary<string, BpfMap> { ["sock_hash"] = map });
@@ -152,7 +151,7 @@ public class VerifierRuleTests
         Assert.Contains("did not run on every path", e2.Message, StringComparison.Ordinal);
         Refused(EmitRule.Uninitialized, b =>
         {
-            var map = b.Map<uint, ulong>("m", MapKind.Array, 4);
+            var map = b.Map<uint, ulong>("m", MapType.Array, 4);
             MaybeNull<MapValueRef<ulong>> value = default;
             b.If(b.Context.Op == 3, () => value = b.MapLookup(map, 0));
             b.IfNotNull(value, v => v.U64().Set(1));
@@ -227,7 +226,7 @@ public class VerifierRuleTests
             b.Return(1);
         });
         KernelGate.Require();
-        using var map = BpfMap.Create(new MapSpec { Type = RtMapType.RingBuf, KeySize = 0, ValueSize = 0, MaxEntries = 4096, Name = "events" });
+        using var map = BpfMap.Create(new MapSpec { Type = MapType.RingBuf, KeySize = 0, ValueSize = 0, MaxEntries = 4096, Name = "events" });
         KernelRefuses("reference leak",
             [LdImm64(1, 0), Mov64(2, 8), Mov64(3, 0), Call(131), Mov64(0, 1), Exit()],
             references: [new MapReference(0, "events")], maps: new Dictionary<string, BpfMap> { ["events"] = map });

@@ -230,7 +230,7 @@ internal sealed class FuzzRenderer
                 break;
             case SMapUpdate u: b.MapUpdate(Plain(u.Hash), u.Hash ? U64(u.Key) : U64(u.Key) & 15, U64(u.Value)); break;
             case SSkStorage k:
-                var storage = _storage ??= b.Map<int, ulong>("storage", MapKind.SkStorage, 0, MapFlags.NoPrealloc);
+                var storage = _storage ??= b.Map<int, ulong>("storage", MapType.SkStorage, 0, MapFlags.NoPrealloc);
                 b.IfNotNull(ctx.Sk, sk =>
                 {
                     b.IfNotNull(b.SkStorageGet(storage, sk, SkStorageGetFlags.Create), v => v.U64().Set(v.U64() + U64(k.Add)));
@@ -292,8 +292,8 @@ internal sealed class FuzzRenderer
     }
 
     private Map<uint, ulong> Plain(bool hash) => hash
-        ? _hash ??= _b.Map<uint, ulong>("hash", MapKind.Hash, 64)
-        : _array ??= _b.Map<uint, ulong>("array", MapKind.Array, 16);
+        ? _hash ??= _b.Map<uint, ulong>("hash", MapType.Hash, 64)
+        : _array ??= _b.Map<uint, ulong>("array", MapType.Array, 16);
 
     private Condition Cond(FCond c) => c switch
     {

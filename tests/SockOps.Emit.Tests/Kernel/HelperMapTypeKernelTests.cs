@@ -26,10 +26,10 @@ public class HelperMapTypeKernelTests
     internal static readonly MapShape[] Creatable =
     [
         new(MapType.Hash, 4, 8, 16), new(MapType.Array, 4, 8, 1), new(MapType.ProgramArray, 4, 4, 1), new(MapType.PerfEventArray, 4, 4, 2),
-        new(MapType.PercpuHash, 4, 8, 16), new(MapType.PercpuArray, 4, 8, 1), new(MapType.LruHash, 4, 8, 16), new(MapType.LruPercpuHash, 4, 8, 16),
+        new(MapType.PerCpuHash, 4, 8, 16), new(MapType.PerCpuArray, 4, 8, 1), new(MapType.LruHash, 4, 8, 16), new(MapType.LruPerCpuHash, 4, 8, 16),
         new(MapType.LpmTrie, 8, 8, 16, Flags: 1 /* BPF_F_NO_PREALLOC */), new(MapType.CgroupArray, 4, 4, 1), new(MapType.SockMap, 4, 4, 1),
         new(MapType.SockHash, 4, 4, 1), new(MapType.Queue, 0, 8, 16), new(MapType.Stack, 0, 8, 16), new(MapType.RingBuf, 0, 0, 4096),
-        new(MapType.BloomFilter, 0, 8, 16), new(MapType.CgroupStorage, 8, 8, 0), new(MapType.PercpuCgroupStorage, 8, 8, 0),
+        new(MapType.BloomFilter, 0, 8, 16), new(MapType.CgroupStorage, 8, 8, 0), new(MapType.PerCpuCgroupStorage, 8, 8, 0),
         new(MapType.SkStorage, 4, 4, 0, Flags: 1 /* BPF_F_NO_PREALLOC */, NeedsBtf: true),
     ];
 

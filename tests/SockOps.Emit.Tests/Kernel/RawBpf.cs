@@ -1,3 +1,4 @@
+using SockOps.Emit.Btf;
 using System.Runtime.InteropServices;
 using SockOps.Emit.Assembler;
 using SockOps.Emit.Runtime;
@@ -66,11 +67,11 @@ internal static class RawBpf
     public static SafeHandle CreateMap(MapType type, int keySize, int valueSize, int maxEntries, uint flags = 0, LoadedBtf? intBtf = null) =>
         BpfMap.Create(new MapSpec
         {
-            Type = (Runtime.MapType)(int)type,
+            Type = type,
             KeySize = keySize,
             ValueSize = valueSize,
             MaxEntries = maxEntries,
-            Flags = (Runtime.MapFlags)flags,
+            Flags = (MapFlags)flags,
             Btf = intBtf is null ? null : new MapBtf(intBtf, 1, 1),
         }).Fd;
 

@@ -83,7 +83,7 @@ public class BtfGoldenTests
     [Fact]
     public void TcpState_is_the_kernels_enum() => AssertEnumMatches<TcpState>("BPF_TCP_", _ => true, BtfGolden.Pascal);
 
-    /// <summary>Member names shared with SockOps.Emit.Runtime.MapType, which spells these differently from plain Pascal case.</summary>
+    /// <summary>Member names shared with SockOps.Emit.MapType, which spells these differently from plain Pascal case.</summary>
     private static readonly Dictionary<string, string> RuntimeSpellings = new()
     {
         ["PROG_ARRAY"] = "ProgramArray", ["SOCKMAP"] = "SockMap", ["SOCKHASH"] = "SockHash", ["RINGBUF"] = "RingBuf", ["USER_RINGBUF"] = "UserRingBuf",

@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace SockOps.Emit.Runtime.Btf;
+namespace SockOps.Emit.Btf;
 
 /// <summary>BTF kinds (<c>BTF_KIND_*</c>, include/uapi/linux/btf.h).</summary>
 public enum BtfKind
@@ -76,6 +76,7 @@ public sealed class BtfBuilder
     private readonly List<byte> _strings = [];
     private readonly Dictionary<string, uint> _stringOffsets = new(StringComparer.Ordinal);
     private readonly Dictionary<Type, uint> _clrTypes = [];
+    private readonly Dictionary<(string Name, int Size, uint Encoding), uint> _ints = [];
     private uint _nextId = 1;
 
     /// <summary>Creates an empty builder.</summary>
@@ -97,7 +98,11 @@ public sealed class BtfBuilder
     {
         if (size is not (1 or 2 or 4 or 8 or 16)) throw new ArgumentOutOfRangeException(nameof(size), size, "BTF ints are 1, 2, 4, 8 or 16 bytes.");
         uint encoding = (signed ? 1u : 0u) | (isBool ? 4u : 0u);
-        return AddType(name, BtfKind.Int, 0, (uint)size, extra => extra(encoding << 24 | (uint)(size * 8)));
+        // One type per distinct integer: callers that each need "int" share it.
+        if (_ints.TryGetValue((name, size, encoding), out uint known)) return known;
+        uint id = AddType(name, BtfKind.Int, 0, (uint)size, extra => extra(encoding << 24 | (uint)(size * 8)));
+        _ints[(name, size, encoding)] = id;
+        return id;
     }
 
     /// <summary>Adds a pointer to <paramref name="target"/>.</summary>
@@ -146,6 +151,31 @@ public sealed class BtfBuilder
     /// <summary>Adds a function with a prototype.</summary>
     public uint AddFunc(string name, uint protoId, BtfFuncLinkage linkage = BtfFuncLinkage.Global) =>
         AddType(name, BtfKind.Func, (ushort)linkage, protoId, null);
+
+    /// <summary>Adds a variable (BTF_KIND_VAR) of type <paramref name="typeId"/>.</summary>
+    /// <param name="name">The variable's name.</param>
+    /// <param name="typeId">Its type.</param>
+    /// <param name="linkage">0 static, 1 global allocated (a map definition in <c>.maps</c>), 2 global extern.</param>
+    public uint AddVar(string name, uint typeId, uint linkage) =>
+        AddType(name, BtfKind.Var, 0, typeId, extra => extra(linkage));
+
+    /// <summary>Adds a data section (BTF_KIND_DATASEC) of <paramref name="size"/> bytes holding the given variables.</summary>
+    /// <param name="name">The ELF section's name (e.g. <c>.maps</c>).</param>
+    /// <param name="size">The section's size in bytes.</param>
+    /// <param name="variables">Each VAR's type id, byte offset in the section and size.</param>
+    public uint AddDataSection(string name, int size, IReadOnlyList<(uint VarId, int Offset, int Size)> variables)
+    {
+        ArgumentNullException.ThrowIfNull(variables);
+        return AddType(name, BtfKind.DataSection, (ushort)variables.Count, (uint)size, extra =>
+        {
+            foreach (var (varId, offset, varSize) in variables)
+            {
+                extra(varId);
+                extra((uint)offset);
+                extra((uint)varSize);
+            }
+        });
+    }
 
     /// <summary>Adds (once per CLR type) a BTF description of an unmanaged type: primitive integers, bool,
     /// and structs of those (field offsets as laid out by the runtime; fixed-size buffers become arrays).</summary>
@@ -220,9 +250,6 @@ public sealed class BtfBuilder
         return blob;
     }
 
-    /// <summary>Builds and loads the blob with BPF_BTF_LOAD.</summary>
-    public LoadedBtf Load() => LoadedBtf.Load(Build());
-
     /// <summary>Adds a string to the string section (deduplicated) and returns its offset, e.g. for line info.</summary>
     public uint AddString(string value) => String(value ?? throw new ArgumentNullException(nameof(value)));
 
@@ -250,3 +277,16 @@ public sealed class BtfBuilder
         return _nextId++;
     }
 }
+
+/// <summary>A function starts at an instruction and has a BTF FUNC type.</summary>
+/// <param name="InstructionIndex">Index in the instruction list (ld_imm64 counts once).</param>
+/// <param name="FuncTypeId">The BTF id of the FUNC type.</param>
+public readonly record struct BtfFuncInfo(int InstructionIndex, uint FuncTypeId);
+
+/// <summary>A source line for an instruction.</summary>
+/// <param name="InstructionIndex">Index in the instruction list (ld_imm64 counts once).</param>
+/// <param name="FileNameOffset">Offset of the file name in the BTF string section (<c>BtfBuilder.AddString</c>).</param>
+/// <param name="LineTextOffset">Offset of the line's text in the BTF string section.</param>
+/// <param name="Line">1-based line number (up to 2^22 - 1).</param>
+/// <param name="Column">1-based column (up to 1023).</param>
+public readonly record struct BtfLineInfo(int InstructionIndex, uint FileNameOffset, uint LineTextOffset, int Line, int Column);
