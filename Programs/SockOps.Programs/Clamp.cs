@@ -7,7 +7,8 @@ namespace SockOps.Programs;
 /// The seed's "Clamping a connection" (samples/bpf/tcp_clamp_kern.c): for connections on <see cref="Options.Port"/>
 /// between IPv6 hosts in the same data centre, a SYN RTO of 10 jiffies, 150000-byte send/receive buffers and a
 /// send congestion window clamp of 100. Observable: <c>getsockopt(SO_SNDBUF)</c> of both ends reads twice the
-/// buffer size (the kernel doubles it); connections on other ports keep the default.
+/// buffer size (the kernel doubles it); connections on other ports keep the default. A lost first SYN is resent after
+/// 10 jiffies instead of 1 s, and a bulk transfer's <c>tcpi_snd_cwnd</c> stops at 100.
 /// </summary>
 public static class Clamp
 {

@@ -6,9 +6,10 @@ namespace SockOps.Programs;
 
 /// <summary>
 /// samples/bpf/tcp_rwnd_kern.c: on RWND_INIT for connections on <see cref="Options.Port"/> between IPv6 hosts in
-/// <em>different</em> data centres (first 5 bytes differ), reply an initial advertised window of 40 packets.
-/// Loopback peers (::1 to ::1) are in the same data centre, so on one host the program declines; it counts its
-/// answers in <see cref="ReplyCounter"/>'s map (replied / declined), which is what the tests observe.
+/// <em>different</em> data centres (first 5 bytes differ), reply an initial advertised window of 40 packets:
+/// the SYN and SYN-ACK advertise 40 × MSS when that is below the kernel's default. ::1 to ::1 is the same data
+/// centre; the behaviour tests give lo addresses in two /32 prefixes in a private network namespace and capture the
+/// handshake. The program also counts its answers in <see cref="ReplyCounter"/>'s map (replied / declined).
 /// </summary>
 public static class Rwnd
 {

@@ -5,9 +5,9 @@ namespace SockOps.Programs;
 
 /// <summary>
 /// samples/bpf/tcp_synrto_kern.c: on TIMEOUT_INIT for connections on <see cref="Options.Port"/> between IPv6 hosts
-/// in the same data centre, reply a SYN/SYN-ACK RTO of 10 jiffies. The kernel exposes no direct effect on a
-/// healthy loopback connection (the SYN is answered before any timeout), so the program also counts its replies
-/// in <see cref="ReplyCounter"/>'s map: that is the proof that it ran and replied.
+/// in the same data centre, reply a SYN/SYN-ACK RTO of 10 jiffies. Observable when a SYN is lost: a retransmission
+/// after 10 jiffies instead of the kernel's 1 s (the behaviour tests drop the first SYN with nftables and time
+/// connect()). The program also counts its replies in <see cref="ReplyCounter"/>'s map (shown by <c>sockops attach</c>).
 /// </summary>
 public static class SynRto
 {

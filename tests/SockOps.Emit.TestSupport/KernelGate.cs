@@ -72,6 +72,20 @@ public static class KernelGate
         return null;
     }
 
+    /// <summary>
+    /// <see cref="Require"/>, and also CAP_SYS_ADMIN: the test's traffic unshares a private network namespace
+    /// (CLONE_NEWNET), for lo settings and netfilter rules of its own.
+    /// </summary>
+    public static void RequireNetworkNamespaces()
+    {
+        Require();
+        const int CapSysAdmin = 21;
+        if ((ReadEffectiveCapabilities() & (1UL << CapSysAdmin)) != 0) return;
+        const string reason = "the process lacks CAP_SYS_ADMIN, needed to create a private network namespace";
+        if (Required) Assert.Fail("SOCKOPS_REQUIRE_KERNEL=1 but the kernel test cannot run: " + reason);
+        Assert.Skip(reason);
+    }
+
     private static string? FindMissingReason()
     {
         if (!OperatingSystem.IsLinux()) return "not Linux: BPF needs a Linux kernel";

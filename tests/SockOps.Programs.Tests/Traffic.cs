@@ -13,21 +13,30 @@ internal sealed record SocketView(
     [property: JsonPropertyName("rcvbuf")] int RcvBuf,
     [property: JsonPropertyName("congestion")] string Congestion,
     [property: JsonPropertyName("snd_cwnd")] uint SndCwnd,
+    [property: JsonPropertyName("bytes_acked")] ulong BytesAcked,
+    [property: JsonPropertyName("delivered")] uint Delivered,
     [property: JsonPropertyName("local_port")] int LocalPort,
     [property: JsonPropertyName("remote_port")] int RemotePort,
     [property: JsonPropertyName("tos")] int? Tos,
     [property: JsonPropertyName("tclass")] int? TClass);
 
-/// <summary>A loopback connection: the connecting client and the accepted server socket.</summary>
+/// <summary>
+/// A loopback connection: the connecting client and the accepted server socket, and the settings of the private
+/// network namespace it ran in (net.core.wmem_max/rmem_max, net.ipv4.tcp_congestion_control).
+/// </summary>
 internal sealed record ConnectionView(
     [property: JsonPropertyName("port")] int Port,
     [property: JsonPropertyName("client")] SocketView Client,
     [property: JsonPropertyName("client_after")] SocketView ClientAfter,
-    [property: JsonPropertyName("server")] SocketView Server);
+    [property: JsonPropertyName("server")] SocketView Server,
+    [property: JsonPropertyName("netns_wmem_max")] int NetnsWmemMax,
+    [property: JsonPropertyName("netns_rmem_max")] int NetnsRmemMax,
+    [property: JsonPropertyName("netns_congestion")] string NetnsCongestion);
 
 /// <summary>
 /// Runs traffic.py in its own process, moved into <paramref name="cgroup"/> before it creates any socket
-/// (a socket belongs to the cgroup of the process that creates it). Dispose kills it if still running.
+/// (a socket belongs to the cgroup of the process that creates it); the script then unshares its network namespace,
+/// so its fixed ports never meet another process's. Dispose kills it if still running.
 /// </summary>
 internal sealed class Traffic : IDisposable
 {
@@ -44,8 +53,26 @@ internal sealed class Traffic : IDisposable
     /// <summary>Starts the script in the cgroup and returns once it printed its connections.</summary>
     public static Traffic Start(Cgroup cgroup, string arguments)
     {
-        string script = Path.Combine(AppContext.BaseDirectory, "traffic.py");
-        var start = new ProcessStartInfo("python3", $"{script} {arguments}")
+        var (process, line) = Launch(cgroup, "traffic.py", arguments);
+        try
+        {
+            return new Traffic(process, JsonSerializer.Deserialize<List<ConnectionView>>(line)!);
+        }
+        catch
+        {
+            Kill(process);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Starts <paramref name="script"/> (next to the test assembly) with python3, moves it into <paramref name="cgroup"/>,
+    /// writes "go" and returns the process with the first line it printed; kills it when anything fails.
+    /// </summary>
+    internal static (Process Process, string Line) Launch(Cgroup cgroup, string script, string arguments)
+    {
+        string path = Path.Combine(AppContext.BaseDirectory, script);
+        var start = new ProcessStartInfo("python3", $"{path} {arguments}")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -59,10 +86,9 @@ internal sealed class Traffic : IDisposable
             process.StandardInput.WriteLine("go");
             process.StandardInput.Flush();
             var line = process.StandardOutput.ReadLineAsync();
-            if (!line.Wait(TimeSpan.FromSeconds(30)) || line.Result is null)
-                throw new InvalidOperationException($"traffic.py {arguments} printed nothing: {Drain(process)}");
-            var connections = JsonSerializer.Deserialize<List<ConnectionView>>(line.Result)!;
-            return new Traffic(process, connections);
+            if (!line.Wait(TimeSpan.FromSeconds(60)) || line.Result is null)
+                throw new InvalidOperationException($"{script} {arguments} printed nothing: {Drain(process)}");
+            return (process, line.Result);
         }
         catch
         {
@@ -96,7 +122,7 @@ internal sealed class Traffic : IDisposable
             throw new InvalidOperationException($"traffic.py exited with {_process.ExitCode.ToString(CultureInfo.InvariantCulture)}: {_process.StandardError.ReadToEnd()}");
     }
 
-    private static string Drain(Process process)
+    internal static string Drain(Process process)
     {
         try
         {
@@ -110,7 +136,7 @@ internal sealed class Traffic : IDisposable
         }
     }
 
-    private static void Kill(Process process)
+    internal static void Kill(Process process)
     {
         try
         {

@@ -6,23 +6,58 @@ listener on the loopback address of --family, connects to it, accepts, optionall
 JSON line describing both ends of every connection. With --hold it then waits for another stdin line before
 closing (so sockets stay in socket maps while the test reads them). Sockets belong to the cgroup of the
 process that creates them, which is why this runs in its own process.
+
+After the stdin line the process unshares its network namespace and brings its own lo up: the fixed ports cannot
+collide with other tests or processes on the machine (the cgroup's program applies whatever the namespace), and
+nothing is left behind when the process ends. Without CAP_SYS_ADMIN it stays in the shared namespace and retries a
+busy port for up to 10 s. Each connection reports the namespace's net.core.wmem_max/rmem_max
+and default congestion control, which is what its sockets were subject to.
 """
-import argparse, json, socket, struct, sys, time
+import argparse, ctypes, fcntl, json, socket, struct, sys, time
 
 SO_COOKIE = 57
 TCP_CONGESTION = 13
 TCP_INFO = 11
 TCPI_SND_CWND_OFFSET = 80
+TCPI_BYTES_ACKED_OFFSET = 120
+TCPI_DELIVERED_OFFSET = 192
+CLONE_NEWNET = 0x40000000
+SIOCGIFFLAGS = 0x8913
+SIOCSIFFLAGS = 0x8914
+IFF_UP = 0x1
+
+
+def private_netns():
+    """A network namespace of this process alone, with lo up (::1 and 127.0.0.1). False without CAP_SYS_ADMIN."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWNET) != 0:
+        if ctypes.get_errno() == 1:  # EPERM: only CAP_BPF + CAP_NET_ADMIN; stay in the shared namespace
+            return False
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNET)")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        flags = struct.unpack_from("H", fcntl.ioctl(s, SIOCGIFFLAGS, struct.pack("16sH22x", b"lo", 0)), 16)[0]
+        fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH22x", b"lo", flags | IFF_UP))
+    return True
+
+
+def namespace_settings():
+    def read(path):
+        with open(path) as f:
+            return f.read().strip()
+    return {"netns_wmem_max": int(read("/proc/sys/net/core/wmem_max")), "netns_rmem_max": int(read("/proc/sys/net/core/rmem_max")),
+            "netns_congestion": read("/proc/sys/net/ipv4/tcp_congestion_control")}
 
 
 def describe(sock, family):
-    info = sock.getsockopt(socket.IPPROTO_TCP, TCP_INFO, 104)
+    info = sock.getsockopt(socket.IPPROTO_TCP, TCP_INFO, 232)
     d = {
         "cookie": struct.unpack("Q", sock.getsockopt(socket.SOL_SOCKET, SO_COOKIE, 8))[0],
         "sndbuf": sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF),
         "rcvbuf": sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF),
         "congestion": sock.getsockopt(socket.IPPROTO_TCP, TCP_CONGESTION, 16).split(b"\0")[0].decode(),
         "snd_cwnd": struct.unpack_from("I", info, TCPI_SND_CWND_OFFSET)[0],
+        "bytes_acked": struct.unpack_from("Q", info, TCPI_BYTES_ACKED_OFFSET)[0],
+        "delivered": struct.unpack_from("I", info, TCPI_DELIVERED_OFFSET)[0],
         "local_port": sock.getsockname()[1],
         "remote_port": sock.getpeername()[1],
     }
@@ -45,19 +80,20 @@ def main():
     args = p.parse_args()
     if sys.stdin.readline() == "":
         return 3
+    private = private_netns()
     fam = socket.AF_INET if args.family == 4 else socket.AF_INET6
     host = "127.0.0.1" if args.family == 4 else "::1"
     connections = []
     for port in args.port or [0]:
         listener = socket.socket(fam, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        # Another test process (CI runs test projects in parallel) may briefly hold a fixed port: retry.
-        for attempt in range(200):
+        # In the shared namespace another process may briefly hold a fixed port: retry.
+        for attempt in range(1 if private else 200):
             try:
                 listener.bind((host, port))
                 break
             except OSError:
-                if port == 0 or attempt == 199:
+                if private or port == 0 or attempt == 199:
                     raise
                 time.sleep(0.05)
         listener.listen(8)
@@ -86,7 +122,7 @@ def main():
             client.recv(16)
             time.sleep(0.01)
         connections.append({"port": listener.getsockname()[1], "client": before, "client_after": describe(client, args.family),
-                            "server": describe(server, args.family)})
+                            "server": describe(server, args.family), **namespace_settings()})
         connections[-1]["_sockets"] = (listener, client, server)
     print(json.dumps([{k: v for k, v in c.items() if k != "_sockets"} for c in connections]), flush=True)
     if args.hold:
