@@ -11,7 +11,7 @@ public partial class CiScriptTests
 {
     // Process.Start("kill", …), new ProcessStartInfo("python3", …), Exec("mount", …), KernelGate.RequireTool("bpftool", …),
     // and absolute program paths such as "/bin/bash".
-    [GeneratedRegex(@"(?:ProcessStartInfo|Process\.Start|Exec|RequireTool)\(""([a-z0-9._-]+)""|""/(?:usr/)?s?bin/([a-z0-9._-]+)""")]
+    [GeneratedRegex(@"(?:ProcessStartInfo|Process\.Start|Exec|RequireTool|ExternalTool\.(?:Check|Run|Require))\(""([a-z0-9._-]+)""|""/(?:usr/)?s?bin/([a-z0-9._-]+)""")]
     private static partial Regex StartedProgram();
 
     [GeneratedRegex(@"^oracle_tools=\(([^)]*)\)", RegexOptions.Multiline)]
