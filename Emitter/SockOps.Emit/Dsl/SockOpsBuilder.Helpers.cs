@@ -168,12 +168,12 @@ public sealed partial class SockOpsBuilder
     {
         var loc = At(file, line, member);
         if (string.IsNullOrEmpty(name)) throw new EmitException(EmitRule.Usage, loc, "A map needs a name.");
+        if (name == MapDeclaration.ReadOnlyDataName)
+            throw new EmitException(EmitRule.Usage, loc, $"Map name '{name}' is reserved for the program's read-only data (printk formats).");
         // The map becomes a BTF VAR (object files, line info) and a kernel object name: both want a C identifier.
         if (ProgramDebugInfo.FunctionName(name) != name)
             throw new EmitException(EmitRule.Usage, loc, $"Map name '{name}' is not a C identifier (letters, digits and '_', not starting with a digit).");
         if (_maps.ContainsKey(name)) throw new EmitException(EmitRule.Usage, loc, $"Map '{name}' is declared twice.");
-        if (name == MapDeclaration.ReadOnlyDataName)
-            throw new EmitException(EmitRule.Usage, loc, $"Map name '{name}' is reserved for the program's read-only data (printk formats).");
         int keySize = typeof(TKey) == typeof(NoData) ? 0 : Unsafe.SizeOf<TKey>();
         int valueSize = typeof(TValue) == typeof(NoData) ? 0 : Unsafe.SizeOf<TValue>();
         if (!KernelTargets.DeclarableMapTypes.Contains(kind))

@@ -111,5 +111,21 @@ public class EmitRuleCoverageTests
         Assert.Equal(0, iterations);
     }
 
+    [Theory]
+    [InlineData("my-map")]
+    [InlineData("2maps")]
+    [InlineData("map name")]
+    public void A_map_name_that_is_not_a_c_identifier_is_refused(string name)
+    {
+        // It becomes a BTF VAR and an ELF symbol (object files) and a kernel object name.
+        var e = Assert.Throws<EmitException>(() => SockOpsProgram.Build("maps", b =>
+        {
+            b.Map<int, int>(name, MapType.Hash, 4);
+            b.Return(1);
+        }));
+        Assert.Equal(EmitRule.Usage, e.Rule);
+        Assert.Contains("not a C identifier", e.Message, StringComparison.Ordinal);
+    }
+
     private static int Here([System.Runtime.CompilerServices.CallerLineNumber] int line = 0) => line;
 }

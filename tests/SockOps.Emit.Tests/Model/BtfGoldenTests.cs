@@ -87,6 +87,7 @@ public class BtfGoldenTests
     private static readonly Dictionary<string, string> RuntimeSpellings = new()
     {
         ["PROG_ARRAY"] = "ProgramArray", ["SOCKMAP"] = "SockMap", ["SOCKHASH"] = "SockHash", ["RINGBUF"] = "RingBuf", ["USER_RINGBUF"] = "UserRingBuf",
+        ["PERCPU_HASH"] = "PerCpuHash", ["PERCPU_ARRAY"] = "PerCpuArray", ["LRU_PERCPU_HASH"] = "LruPerCpuHash", ["PERCPU_CGROUP_STORAGE"] = "PerCpuCgroupStorage",
     };
 
     [Fact]
