@@ -79,7 +79,7 @@ internal static class BehaviourCommand
         using var listener = Listen(address, port);
         using var client = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         client.Connect(listener.LocalEndPoint!);
-        using var server = listener.Accept();
+        using var server = AcceptWithin(listener);
         Handshake(client, server);
         return [client.SendBufferSize, client.ReceiveBufferSize, server.SendBufferSize, server.ReceiveBufferSize];
     }
@@ -212,6 +212,17 @@ internal static class BehaviourCommand
         }
     }
 
+    /// <summary>
+    /// Accepts the connection just made, or fails the check after 10 s instead of hanging: another process listening on
+    /// the same fixed port with SO_REUSEPORT takes a share of the connections, which this check would otherwise wait for forever.
+    /// </summary>
+    private static Socket AcceptWithin(Socket listener)
+    {
+        if (!listener.Poll(TimeSpan.FromSeconds(10), SelectMode.SelectRead))
+            throw new CheckFailedException($"no connection arrived at {listener.LocalEndPoint} within 10 s (is another process listening on the same port with SO_REUSEPORT?)");
+        return listener.Accept();
+    }
+
     private static (Socket Client, Socket Server) Connect(Socket listener)
     {
         var endpoint = (IPEndPoint)listener.LocalEndPoint!;
@@ -219,7 +230,7 @@ internal static class BehaviourCommand
         try
         {
             client.Connect(endpoint);
-            var server = listener.Accept();
+            var server = AcceptWithin(listener);
             Handshake(client, server);
             return (client, server);
         }
