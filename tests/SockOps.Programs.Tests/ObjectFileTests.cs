@@ -319,7 +319,6 @@ public partial class ObjectFileTests : IDisposable
     [Theory]
     [InlineData("core", "section sockops: CO-RE relocation at sockops+0x0", "CO-RE is not supported")]
     [InlineData("extern", "relocation at sockops+0x", "'bpf_cast_to_kern_ctx' is an extern")]
-    [InlineData("subprog", "section sockops: relocation at sockops+0x", "bpf-to-bpf calls are not supported")]
     [InlineData("legacy_maps", "section maps: legacy map definitions", "declare maps in .maps")]
     public void Unsupported_constructs_are_refused_with_the_section_and_relocation_named(string file, string where, string what)
     {
@@ -416,5 +415,30 @@ public partial class ObjectFileTests : IDisposable
         var e = Assert.Throws<VerifierException>(() => LoadClang("bad_return").Dispose());
         Assert.Contains("return skops->op + 2;", e.SourceLine, StringComparison.Ordinal);
         Assert.Contains("R0", e.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_bpf_to_bpf_call_into_text_is_linked_as_libbpf_links_it_and_the_kernel_accepts_it()
+    {
+        var obj = ElfObjectReader.Read(Path.Combine(ObjectsDirectory, "subprog.o"));
+        var p = Assert.Single(obj.Programs);
+        Assert.Equal("subprogram_call", p.Name);
+        // The program's two instructions, then is_established's five; the call points at the appended copy.
+        Assert.Equal(7, p.Instructions.Count);
+        var call = p.Instructions[0];
+        Assert.True(call.IsCall);
+        Assert.Equal((byte)CallKind.Local, call.SourceIndex);
+        Assert.Equal(2 - 1, call.Immediate);
+        // One func record per function, the subprogram's at its new place; its lines came along.
+        Assert.Equal([0, 2], p.FuncInfo.Select(f => f.InstructionIndex));
+        var btf = Emit.Btf.BtfReader.Read(obj.Btf.Span);
+        Assert.Equal(["subprogram_call", "is_established"], p.FuncInfo.Select(f => btf.Type(f.FuncTypeId).Name));
+        Assert.Contains(p.LineInfo, l => l.InstructionIndex >= 2 && btf.String(l.LineTextOffset).Contains("BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB", StringComparison.Ordinal));
+        KernelGate.Require();
+        using var loaded = ObjectLoader.Load(obj);
+        // The kernel holds both functions: seven instructions, the call still a bpf-to-bpf call.
+        var xlated = loaded.Program("subprogram_call").Info.XlatedInstructions;
+        Assert.Equal(7, xlated.Count);
+        Assert.Equal((byte)CallKind.Local, xlated[0].SourceIndex);
     }
 }

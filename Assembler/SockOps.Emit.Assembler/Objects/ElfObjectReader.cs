@@ -10,8 +10,9 @@ namespace SockOps.Emit.Objects;
 /// into a <see cref="BpfObject"/>: every global function of a program section is a program (several per object),
 /// BTF-defined maps from <c>.maps</c>, <c>.rodata</c>/<c>.data</c>/<c>.bss</c> as data maps, map relocations, and func and
 /// line info from <c>.BTF.ext</c>. What it does not support is refused with the section and relocation named, never
-/// loaded half-right: CO-RE relocations, externs (kfuncs, <c>.kconfig</c>, <c>.ksyms</c>), bpf-to-bpf calls, struct_ops,
-/// legacy <c>maps</c> definitions, map-in-map <c>values</c>.
+/// loaded half-right: CO-RE relocations, externs (kfuncs, <c>.kconfig</c>, <c>.ksyms</c>), struct_ops, legacy <c>maps</c>
+/// definitions, map-in-map <c>values</c>. Functions in <c>.text</c> that a program calls are appended to it (each once,
+/// calls re-pointed, their func and line info and map loads moved along), as libbpf links subprograms.
 /// </summary>
 public static class ElfObjectReader
 {
@@ -47,9 +48,10 @@ public static class ElfObjectReader
         public required SectionHeader Section;
         public required int Offset;
         public required int Size;
-        public required Instruction[] Instructions;
+        public required Instruction[] Instructions; // replaced when subprograms are appended
         public required int[] SlotToIndex; // -1 for the second slot of an ld_imm64
         public readonly List<MapReference> MapReferences = [];
+        public readonly List<(int Index, long TargetTextOffset)> Calls = []; // bpf-to-bpf calls into .text
         public readonly List<BtfFuncInfo> FuncInfo = [];
         public readonly List<BtfLineInfo> LineInfo = [];
     }
@@ -100,7 +102,7 @@ public static class ElfObjectReader
                 if ((target.Flags & Elf.FlagExec) == 0) continue; // .rel.BTF, .rel.BTF.ext, .rel.debug_*: for linkers, not loaders
                 ApplyRelocations(s, target, programs, mapOfSection);
             }
-            foreach (var program in programs) CheckCalls(program);
+            foreach (var program in WithText(programs)) CheckCalls(program);
 
             byte[]? fixedBtf = btfBytes;
             if (btf is not null)
@@ -108,6 +110,7 @@ public static class ElfObjectReader
                 if (_sections.FirstOrDefault(s => s.Name == ".BTF.ext") is { } ext) ReadBtfExt(ext, btf, programs);
                 fixedBtf = FixDataSections(btf);
             }
+            foreach (var program in programs) LinkSubprograms(program);
 
             var result = programs.Select(p => new ObjectProgram
             {
@@ -251,36 +254,96 @@ public static class ElfObjectReader
                 if (section.Size % Instruction.SlotSize != 0) throw Error(section.Name, $"its size {section.Size} is not a multiple of 8");
                 var functions = _symbols.Where(s => s.SectionIndex == section.Index && s.Type == Elf.TypeFunc && s.Bind is Elf.BindGlobal or Elf.BindWeak)
                     .OrderBy(s => s.Value).ToList();
-                if (section.Name == ".text") continue; // subprograms: used only through bpf-to-bpf calls, which CheckCalls refuses
+                if (section.Name == ".text")
+                {
+                    // Subprograms, appended to each program that calls them (as libbpf does); decoded whole.
+                    _text = Decode(section, ".text", 0, (int)section.Size);
+                    continue;
+                }
                 if (functions.Count == 0) throw Error(section.Name, "holds code but no global function symbol names a program in it");
                 foreach (var f in functions)
                 {
                     if (f.Value % 8 != 0 || f.Size % 8 != 0 || f.Size == 0 || f.Value + f.Size > section.Size)
                         throw Error(section.Name, $"program '{f.Name}' (offset {f.Value}, size {f.Size}) is not a whole number of instructions inside the section");
-                    Instruction[] instructions;
-                    try
-                    {
-                        instructions = InstructionDecoder.Decode(Data(section).Slice((int)f.Value, (int)f.Size));
-                    }
-                    catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
-                    {
-                        throw Error(section.Name, $"program '{f.Name}': {e.Message}");
-                    }
-                    var slotToIndex = new int[f.Size / 8];
-                    int slot = 0;
-                    for (int i = 0; i < instructions.Length; i++)
-                    {
-                        slotToIndex[slot] = i;
-                        if (instructions[i].IsWide) slotToIndex[slot + 1] = -1;
-                        slot += instructions[i].Slots;
-                    }
-                    programs.Add(new ProgramBuilder
-                    {
-                        Name = f.Name, Section = section, Offset = (int)f.Value, Size = (int)f.Size, Instructions = instructions, SlotToIndex = slotToIndex,
-                    });
+                    programs.Add(Decode(section, f.Name, (int)f.Value, (int)f.Size));
                 }
             }
             return programs;
+        }
+
+        private ProgramBuilder? _text;
+
+        private ProgramBuilder Decode(SectionHeader section, string name, int offset, int size)
+        {
+            Instruction[] instructions;
+            try
+            {
+                instructions = InstructionDecoder.Decode(Data(section).Slice(offset, size));
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
+            {
+                throw Error(section.Name, $"program '{name}': {e.Message}");
+            }
+            var slotToIndex = new int[size / 8];
+            int slot = 0;
+            for (int i = 0; i < instructions.Length; i++)
+            {
+                slotToIndex[slot] = i;
+                if (instructions[i].IsWide) slotToIndex[slot + 1] = -1;
+                slot += instructions[i].Slots;
+            }
+            return new ProgramBuilder { Name = name, Section = section, Offset = offset, Size = size, Instructions = instructions, SlotToIndex = slotToIndex };
+        }
+
+        /// <summary>The programs and, when present, the .text subprograms (a relocation or record may be in either).</summary>
+        private List<ProgramBuilder> WithText(List<ProgramBuilder> programs) => _text is null ? programs : [.. programs, _text];
+
+        /// <summary>
+        /// Appends the .text functions a program calls (transitively, each once) after its own code and points each call
+        /// at its copy, with the functions' map references and func/line info moved along, as libbpf links subprograms.
+        /// </summary>
+        private void LinkSubprograms(ProgramBuilder program)
+        {
+            if (program.Calls.Count == 0) return;
+            var text = _text ?? throw Error(program.Section.Name, $"program '{program.Name}' calls into .text, which the object does not have");
+            var code = new List<Instruction>(program.Instructions);
+            var placed = new Dictionary<long, int>();
+            var calls = new List<(int Index, long Target)>(program.Calls);
+            var queue = new Queue<long>(program.Calls.Select(c => c.TargetTextOffset).Distinct());
+            foreach (long target in queue) placed[target] = -1;
+            while (queue.Count > 0)
+            {
+                long start = queue.Dequeue();
+                var function = _symbols.FirstOrDefault(sym => sym.SectionIndex == text.Section.Index && sym.Type == Elf.TypeFunc && (long)sym.Value == start)
+                    ?? throw Error(".text", $"program '{program.Name}' calls .text+0x{start:x}, where no function starts");
+                if (function.Size == 0 || function.Size % 8 != 0 || (long)(function.Value + function.Size) > text.Size)
+                    throw Error(".text", $"function '{function.Name}' (offset {function.Value}, size {function.Size}) is not a whole number of instructions");
+                int first = text.SlotToIndex[start / 8];
+                long endSlot = (long)(function.Value + function.Size) / 8;
+                int end = endSlot >= text.SlotToIndex.Length ? text.Instructions.Length : text.SlotToIndex[endSlot];
+                int at = code.Count;
+                placed[start] = at;
+                for (int i = first; i < end; i++) code.Add(text.Instructions[i]);
+                foreach (var r in text.MapReferences.Where(r => r.InstructionIndex >= first && r.InstructionIndex < end))
+                    program.MapReferences.Add(r with { InstructionIndex = r.InstructionIndex - first + at });
+                foreach (var f in text.FuncInfo.Where(f => f.InstructionIndex >= first && f.InstructionIndex < end))
+                    program.FuncInfo.Add(f with { InstructionIndex = f.InstructionIndex - first + at });
+                foreach (var l in text.LineInfo.Where(l => l.InstructionIndex >= first && l.InstructionIndex < end))
+                    program.LineInfo.Add(l with { InstructionIndex = l.InstructionIndex - first + at });
+                foreach (var (index, target) in text.Calls.Where(c => c.Index >= first && c.Index < end))
+                {
+                    calls.Add((index - first + at, target));
+                    if (placed.TryAdd(target, -1)) queue.Enqueue(target);
+                }
+            }
+            var slotOf = new int[code.Count + 1];
+            for (int i = 0; i < code.Count; i++) slotOf[i + 1] = slotOf[i] + code[i].Slots;
+            foreach (var (index, target) in calls)
+            {
+                var call = code[index];
+                code[index] = new Instruction(call.Opcode, call.DestinationIndex, (byte)CallKind.Local, call.Offset, slotOf[placed[target]] - (slotOf[index] + 1));
+            }
+            program.Instructions = [.. code];
         }
 
         /// <summary>Which program holds the byte at <paramref name="offset"/> of <paramref name="section"/>, and the instruction there.</summary>
@@ -307,12 +370,17 @@ public static class ElfObjectReader
                 if (symbolIndex >= _symbols.Length) throw Error(rel.Name, $"relocation at {target.Name}+{offset} names symbol {symbolIndex}, which does not exist");
                 var symbol = _symbols[symbolIndex];
                 string where = $"relocation at {target.Name}+0x{offset:x} against '{(symbol.Type == Elf.TypeSection ? _sections[symbol.SectionIndex].Name : symbol.Name)}'";
-                var (program, index) = InstructionAt(programs, target, offset, where);
+                var (program, index) = InstructionAt(WithText(programs), target, offset, where);
                 var instruction = program.Instructions[index];
                 if (symbol.SectionIndex == Elf.SectionUndefined)
                     throw Error(target.Name, $"{where}: '{symbol.Name}' is an extern (a kfunc, ksym or kconfig value); externs are not supported");
-                if (type == Elf.RelocBpf64_32 && instruction.IsCall)
-                    throw Error(target.Name, $"{where}: bpf-to-bpf calls are not supported (mark the function __always_inline)");
+                if (type == Elf.RelocBpf64_32 && instruction.IsCall && instruction.SourceIndex == (byte)CallKind.Local)
+                {
+                    if (_text is null || symbol.SectionIndex != _text.Section.Index)
+                        throw Error(target.Name, $"{where}: a bpf-to-bpf call must target a function in .text");
+                    program.Calls.Add((index, (long)symbol.Value + ((long)instruction.Immediate + 1) * 8));
+                    continue;
+                }
                 if (type != Elf.RelocBpf64_64 || !instruction.IsWide)
                     throw Error(target.Name, $"{where}: relocation type {type} on {instruction} is not a map load (R_BPF_64_64 on ld_imm64)");
                 if (!mapOfSection.TryGetValue(symbol.SectionIndex, out var mapSection))
@@ -340,8 +408,8 @@ public static class ElfObjectReader
             {
                 var instruction = program.Instructions[i];
                 if (!instruction.IsCall) continue;
-                if (instruction.SourceIndex == (byte)CallKind.Local)
-                    throw Error(program.Section.Name, $"program '{program.Name}' makes a bpf-to-bpf call at instruction {i}; bpf-to-bpf calls are not supported (mark the function __always_inline)");
+                if (instruction.SourceIndex == (byte)CallKind.Local && !program.Calls.Any(c => c.Index == i))
+                    throw Error(program.Section.Name, $"program '{program.Name}' makes a bpf-to-bpf call at instruction {i} without a relocation naming its target");
                 if (instruction.SourceIndex == (byte)CallKind.Kfunc)
                     throw Error(program.Section.Name, $"program '{program.Name}' calls a kfunc at instruction {i} without a relocation naming it");
             }
@@ -488,8 +556,8 @@ public static class ElfObjectReader
                     {
                         uint offset = BinaryPrimitives.ReadUInt32LittleEndian(records[at..]);
                         var holder = FindSection(name);
-                        if (holder is null || (holder.Flags & Elf.FlagExec) == 0 || holder.Name == ".text") continue;
-                        var (program, index) = InstructionAt(programs, holder, offset, "func info record");
+                        if (holder is null || (holder.Flags & Elf.FlagExec) == 0) continue;
+                        var (program, index) = InstructionAt(WithText(programs), holder, offset, "func info record");
                         program.FuncInfo.Add(new BtfFuncInfo(index, BinaryPrimitives.ReadUInt32LittleEndian(records[(at + 4)..])));
                     }
                 });
@@ -504,8 +572,8 @@ public static class ElfObjectReader
                     {
                         uint offset = BinaryPrimitives.ReadUInt32LittleEndian(records[at..]);
                         var holder = FindSection(name);
-                        if (holder is null || (holder.Flags & Elf.FlagExec) == 0 || holder.Name == ".text") continue;
-                        var (program, index) = InstructionAt(programs, holder, offset, "line info record");
+                        if (holder is null || (holder.Flags & Elf.FlagExec) == 0) continue;
+                        var (program, index) = InstructionAt(WithText(programs), holder, offset, "line info record");
                         uint lineCol = BinaryPrimitives.ReadUInt32LittleEndian(records[(at + 12)..]);
                         program.LineInfo.Add(new BtfLineInfo(index, BinaryPrimitives.ReadUInt32LittleEndian(records[(at + 4)..]),
                             BinaryPrimitives.ReadUInt32LittleEndian(records[(at + 8)..]), (int)(lineCol >> 10), (int)(lineCol & 0x3ff)));
