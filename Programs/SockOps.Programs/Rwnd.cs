@@ -8,7 +8,8 @@ namespace SockOps.Programs;
 /// samples/bpf/tcp_rwnd_kern.c: on RWND_INIT for connections on <see cref="Options.Port"/> between IPv6 hosts in
 /// <em>different</em> data centres (first 5 bytes differ), reply an initial advertised window of 40 packets.
 /// Loopback peers (::1 to ::1) are in the same data centre, so on one host the program declines; it counts its
-/// answers in <see cref="ReplyCounter"/>'s map (replied / declined), which is what the tests observe.
+/// answers in <see cref="ReplyCounter"/>'s map (replied / declined), which is what the tests observe. With
+/// <see cref="Options.Counters"/> false it is the sample's logic alone (without its DEBUG <c>bpf_printk</c>).
 /// </summary>
 public static class Rwnd
 {
@@ -27,6 +28,11 @@ public static class Rwnd
         /// <summary>The initial window in packets.</summary>
         [OptionRange(1, 65535)]
         public int InitialWindow { get; init; } = 40;
+        /// <summary>
+        /// Count the replies in <see cref="ReplyCounter"/>'s map (the default: how the tests see that it ran); false builds
+        /// exactly the sample's logic, without the map, for comparing with the C build.
+        /// </summary>
+        public bool Counters { get; init; } = true;
     }
 
     /// <summary>Builds the program for <paramref name="target"/> (default <see cref="KernelTargets.Default"/>; at least <see cref="MinimumKernel"/>).</summary>
@@ -39,7 +45,7 @@ public static class Rwnd
         return SockOpsProgram.Build("rwnd", b =>
         {
             var ctx = b.Context;
-            var replies = ReplyCounter.Declare(b);
+            var replies = o.Counters ? ReplyCounter.Declare(b) : null;
             b.If(Conditions.NeitherPortIs(ctx, o.Port), () =>
             {
                 ctx.Reply.Set(-1);
@@ -51,9 +57,9 @@ public static class Rwnd
                     () =>
                     {
                         rv.Set(o.InitialWindow);
-                        ReplyCounter.Increment(b, replies, ReplyCounter.Replied);
+                        if (replies is not null) ReplyCounter.Increment(b, replies, ReplyCounter.Replied);
                     },
-                    @else: () => ReplyCounter.Increment(b, replies, ReplyCounter.Declined)));
+                    @else: replies is null ? null : () => ReplyCounter.Increment(b, replies, ReplyCounter.Declined)));
             ctx.Reply.Set(rv);
             b.Return(1);
         }, target: target);
