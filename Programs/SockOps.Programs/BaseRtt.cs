@@ -32,7 +32,8 @@ public static class BaseRtt
         public string Algorithm { get; init; } = "nv";
         /// <summary>
         /// Count the replies in <see cref="ReplyCounter"/>'s map (the default: how the tests see that it ran); false builds
-        /// exactly the sample's logic, without the map, for comparing with the C build.
+        /// exactly the sample's logic (without the map, and without the sample's DEBUG <c>bpf_printk</c>), for comparing
+        /// with clang's build of the same C.
         /// </summary>
         public bool Counters { get; init; } = true;
     }

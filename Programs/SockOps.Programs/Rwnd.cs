@@ -8,8 +8,7 @@ namespace SockOps.Programs;
 /// samples/bpf/tcp_rwnd_kern.c: on RWND_INIT for connections on <see cref="Options.Port"/> between IPv6 hosts in
 /// <em>different</em> data centres (first 5 bytes differ), reply an initial advertised window of 40 packets.
 /// Loopback peers (::1 to ::1) are in the same data centre, so on one host the program declines; it counts its
-/// answers in <see cref="ReplyCounter"/>'s map (replied / declined), which is what the tests observe. With
-/// <see cref="Options.Counters"/> false it is the sample's logic alone (without its DEBUG <c>bpf_printk</c>).
+/// answers in <see cref="ReplyCounter"/>'s map (replied / declined), which is what the tests observe.
 /// </summary>
 public static class Rwnd
 {
@@ -30,7 +29,8 @@ public static class Rwnd
         public int InitialWindow { get; init; } = 40;
         /// <summary>
         /// Count the replies in <see cref="ReplyCounter"/>'s map (the default: how the tests see that it ran); false builds
-        /// exactly the sample's logic, without the map, for comparing with the C build.
+        /// exactly the sample's logic (without the map, and without the sample's DEBUG <c>bpf_printk</c>), for comparing
+        /// with clang's build of the same C.
         /// </summary>
         public bool Counters { get; init; } = true;
     }

@@ -7,8 +7,7 @@ namespace SockOps.Programs;
 /// samples/bpf/tcp_synrto_kern.c: on TIMEOUT_INIT for connections on <see cref="Options.Port"/> between IPv6 hosts
 /// in the same data centre, reply a SYN/SYN-ACK RTO of 10 jiffies. The kernel exposes no direct effect on a
 /// healthy loopback connection (the SYN is answered before any timeout), so the program also counts its replies
-/// in <see cref="ReplyCounter"/>'s map: that is the proof that it ran and replied. With
-/// <see cref="Options.Counters"/> false it is the sample's logic alone (without its DEBUG <c>bpf_printk</c>).
+/// in <see cref="ReplyCounter"/>'s map: that is the proof that it ran and replied.
 /// </summary>
 public static class SynRto
 {
@@ -29,7 +28,8 @@ public static class SynRto
         public int RtoJiffies { get; init; } = 10;
         /// <summary>
         /// Count the replies in <see cref="ReplyCounter"/>'s map (the default: how the tests see that it ran); false builds
-        /// exactly the sample's logic, without the map, for comparing with the C build.
+        /// exactly the sample's logic (without the map, and without the sample's DEBUG <c>bpf_printk</c>), for comparing
+        /// with clang's build of the same C.
         /// </summary>
         public bool Counters { get; init; } = true;
     }
