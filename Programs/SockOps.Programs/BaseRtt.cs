@@ -10,7 +10,8 @@ namespace SockOps.Programs;
 /// congestion control (read with <c>getsockopt(TCP_CONGESTION)</c>) is <see cref="Options.Algorithm"/> ("nv"),
 /// reply a base RTT of 80 µs. Only TCP-NV asks BASE_RTT, so there is no effect unless tcp_nv is available; the
 /// program counts its answers in <see cref="ReplyCounter"/>'s map, and the tests prove it ran through the
-/// kernel's run statistics (and, where tcp_nv exists, through the replied count).
+/// kernel's run statistics (and, where tcp_nv exists, through the replied count). With <see cref="Options.Counters"/>
+/// false it is the sample's logic alone (without its DEBUG <c>bpf_printk</c>).
 /// </summary>
 public static class BaseRtt
 {
@@ -29,6 +30,12 @@ public static class BaseRtt
         /// <summary>The congestion control the reply applies to (at most 7 characters).</summary>
         [OptionLength(1, 7)]
         public string Algorithm { get; init; } = "nv";
+        /// <summary>
+        /// Count the replies in <see cref="ReplyCounter"/>'s map (the default: how the tests see that it ran); false builds
+        /// exactly the sample's logic (without the map, and without the sample's DEBUG <c>bpf_printk</c>), for comparing
+        /// with clang's build of the same C.
+        /// </summary>
+        public bool Counters { get; init; } = true;
     }
 
     /// <summary>A <c>char cong[20]</c> buffer for <c>getsockopt(TCP_CONGESTION)</c>.</summary>
@@ -49,7 +56,7 @@ public static class BaseRtt
         return SockOpsProgram.Build("base_rtt", b =>
         {
             var ctx = b.Context;
-            var replies = ReplyCounter.Declare(b);
+            var replies = o.Counters ? ReplyCounter.Declare(b) : null;
             var rv = b.Local("rv", -1);
             b.If(Conditions.SameDataCentre(ctx) & ctx.Op == SockOp.BaseRtt, () =>
             {
@@ -59,12 +66,12 @@ public static class BaseRtt
                     () =>
                     {
                         rv.Set(o.BaseRttUs);
-                        ReplyCounter.Increment(b, replies, ReplyCounter.Replied);
+                        if (replies is not null) ReplyCounter.Increment(b, replies, ReplyCounter.Replied);
                     },
                     @else: () =>
                     {
                         b.If(n != 0, () => rv.Set(n));
-                        ReplyCounter.Increment(b, replies, ReplyCounter.Declined);
+                        if (replies is not null) ReplyCounter.Increment(b, replies, ReplyCounter.Declined);
                     });
             });
             ctx.Reply.Set(rv);

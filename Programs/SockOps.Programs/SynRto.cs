@@ -26,6 +26,12 @@ public static class SynRto
         /// <summary>The RTO in jiffies.</summary>
         [OptionRange(1, int.MaxValue)]
         public int RtoJiffies { get; init; } = 10;
+        /// <summary>
+        /// Count the replies in <see cref="ReplyCounter"/>'s map (the default: how the tests see that it ran); false builds
+        /// exactly the sample's logic (without the map, and without the sample's DEBUG <c>bpf_printk</c>), for comparing
+        /// with clang's build of the same C.
+        /// </summary>
+        public bool Counters { get; init; } = true;
     }
 
     /// <summary>Builds the program for <paramref name="target"/> (default <see cref="KernelTargets.Default"/>; at least <see cref="MinimumKernel"/>).</summary>
@@ -38,7 +44,7 @@ public static class SynRto
         return SockOpsProgram.Build("syn_rto", b =>
         {
             var ctx = b.Context;
-            var replies = ReplyCounter.Declare(b);
+            var replies = o.Counters ? ReplyCounter.Declare(b) : null;
             b.If(Conditions.NeitherPortIs(ctx, o.Port), () =>
             {
                 ctx.Reply.Set(-1);
@@ -50,9 +56,9 @@ public static class SynRto
                     () =>
                     {
                         rv.Set(o.RtoJiffies);
-                        ReplyCounter.Increment(b, replies, ReplyCounter.Replied);
+                        if (replies is not null) ReplyCounter.Increment(b, replies, ReplyCounter.Replied);
                     },
-                    @else: () => ReplyCounter.Increment(b, replies, ReplyCounter.Declined)));
+                    @else: replies is null ? null : () => ReplyCounter.Increment(b, replies, ReplyCounter.Declined)));
             ctx.Reply.Set(rv);
             b.Return(1);
         }, target: target);

@@ -25,3 +25,20 @@ static long (*bpf_sock_hash_update)(struct bpf_sock_ops *skops, void *map, void 
 #define bpf_printk(fmt, ...) ({ static const char ____fmt[] = fmt; bpf_trace_printk(____fmt, sizeof(____fmt), ##__VA_ARGS__); })
 #define __uint(name, val) int (*name)[val]
 #define __type(name, val) typeof(val) *name
+/* For the C twins of the kernel samples (syn_rto.c, rwnd.c, base_rtt.c, tos_reflect.c). */
+static long (*bpf_getsockopt)(void *ctx, int level, int optname, void *optval, int optlen) = (void *)57;
+#define AF_INET 2
+#define SOL_IP 0
+#define SOL_IPV6 41
+#ifndef TCP_CONGESTION
+#define TCP_CONGESTION 13
+#endif
+#ifndef TCP_SAVE_SYN
+#define TCP_SAVE_SYN 27
+#endif
+#ifndef TCP_SAVED_SYN
+#define TCP_SAVED_SYN 28
+#endif
+#ifndef IPV6_TCLASS
+#define IPV6_TCLASS 67
+#endif

@@ -100,6 +100,11 @@ public sealed class ErrorAndValidationTests : IDisposable
         Assert.Contains("--set port=<int>  (default 55601; 1..65535)", run.Out, StringComparison.Ordinal);
         Assert.Contains("--set printk=<bool>  (default false)\n", run.Out, StringComparison.Ordinal);
         Assert.Contains("--set max-sockets=<uint>  (default 4096; 1..134217728)", run.Out, StringComparison.Ordinal);
+        // syn-rto, rwnd and base-rtt: the switch between the counted build and the sample's logic alone.
+        Assert.Equal(3, run.Out.Split('\n').Count(l => l.Trim() == "--set counters=<bool>  (default true)"));
+        var bad = CliRun.Invoke(["dump", "base-rtt", "--set", "counters=2"]);
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("base-rtt: counters must be true or false, got '2'.", bad.Error, StringComparison.Ordinal);
     }
 
     /// <summary>Temporary cgroups this (test) process created through in-process runs of the verbs.</summary>

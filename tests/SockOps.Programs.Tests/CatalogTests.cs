@@ -38,6 +38,8 @@ public class CatalogTests
     [InlineData("clamp", "port=abc", "clamp: port must be an integer in 1..65535, got 'abc'.")]
     [InlineData("clamp", "printk=maybe", "clamp: printk must be true or false, got 'maybe'.")]
     [InlineData("header-option", "magic=70000", "header-option: magic must be an integer in 0..65535, got '70000'.")]
+    [InlineData("syn-rto", "counters=maybe", "syn-rto: counters must be true or false, got 'maybe'.")]
+    [InlineData("rwnd", "counter=false", "rwnd: unknown parameter 'counter' (parameters: port, initial-window, counters).")]
     [InlineData("tos-reflect", "x=1", "tos-reflect: unknown parameter 'x' (it has no parameters).")]
     [InlineData("cong", "algorithm=averyveryverylongname", "cong: algorithm must be 1..15 ASCII characters, got 'averyveryverylongname'.")]
     public void Bad_settings_have_precise_messages(string name, string setting, string message)

@@ -31,6 +31,32 @@ public class SizeVsClangTests
         Assert.True(dslSlots <= Math.Min(clang.DefaultCpu, clang.V3), $"{program}: DSL {dslSlots} slots, clang {clang.DefaultCpu} (v3: {clang.V3})");
     }
 
+    /// <summary>
+    /// The C twins of four kernel samples (scripts/clang-seed/syn_rto.c, rwnd.c, base_rtt.c, tos_reflect.c: the samples'
+    /// logic without their DEBUG printk) and the DSL builds with the same logic (counters=false where the shipped
+    /// program adds reply counters).
+    /// </summary>
+    public static TheoryData<string, int> SampleTwins => new()
+    {
+        { "syn_rto", SynRto.Build(new SynRto.Options { Counters = false }).Slots },
+        { "rwnd", Rwnd.Build(new Rwnd.Options { Counters = false }).Slots },
+        { "base_rtt", BaseRtt.Build(new BaseRtt.Options { Counters = false }).Slots },
+        { "tos_reflect", TosReflect.Build().Slots },
+    };
+
+    /// <summary>
+    /// No larger than clang's default-cpu build; clang -mcpu=v3 is one slot smaller for syn_rto, rwnd and tos_reflect
+    /// (docs/size-vs-clang.md says where), so that bound is the v3 build plus one.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(SampleTwins))]
+    public void The_sample_twins_are_no_larger_than_clang_s_default_build(string program, int dslSlots)
+    {
+        var clang = Clang()[program];
+        Assert.True(dslSlots <= clang.DefaultCpu, $"{program}: DSL {dslSlots} slots, clang {clang.DefaultCpu}");
+        Assert.True(dslSlots <= clang.V3 + 1, $"{program}: DSL {dslSlots} slots, clang -mcpu=v3 {clang.V3}");
+    }
+
     [Fact]
     public void Dump_stats_passes_its_format_strings_from_rodata_as_clang_does()
     {

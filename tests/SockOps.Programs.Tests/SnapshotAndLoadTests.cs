@@ -70,6 +70,26 @@ public class SnapshotAndLoadTests
         }
     }
 
+    /// <summary>
+    /// tos-reflect and base-rtt pass stack buffers that bpf_getsockopt fills (ARG_PTR_TO_UNINIT_MEM) without zeroing
+    /// them first; without CAP_PERFMON the verifier refuses any read of stack nothing wrote, so this load proves
+    /// that no path reads them before the helper.
+    /// </summary>
+    [Theory]
+    [InlineData("tos-reflect")]
+    [InlineData("base-rtt")]
+    public void Unzeroed_helper_buffers_load_with_the_strict_loader(string name)
+    {
+        KernelGate.Require();
+        foreach (var target in new[] { KernelTargets.Default, HostKernel.Target })
+        {
+            var image = ProgramCatalog.Get(name).Build(target: target);
+            var error = ThreadCapabilities.RunWithout([ThreadCapabilities.Perfmon, ThreadCapabilities.SysAdmin],
+                () => Record.Exception(() => SockOpsHost.Load(image).Dispose()));
+            Assert.Null(error);
+        }
+    }
+
     [Theory]
     [InlineData("clamp", "printk=true")]
     [InlineData("dump-stats", "printk=true")]
@@ -77,6 +97,9 @@ public class SnapshotAndLoadTests
     [InlineData("dump-stats", "ring-buffer=false,printk=true")]
     [InlineData("sockmap-adder", "sock-map=true")]
     [InlineData("cong", "ecn=false")]
+    [InlineData("syn-rto", "counters=false")]
+    [InlineData("rwnd", "counters=false")]
+    [InlineData("base-rtt", "counters=false")]
     public void Variants_snapshot_and_load(string name, string setting)
     {
         var image = ProgramCatalog.Get(name).Build(CatalogEntry.ParseSettings(setting.Split(',')));

@@ -29,7 +29,7 @@ public enum EmitRule
     HelperNotAllowed,
     /// <summary>A helper argument of the wrong kind: map type, size, pointer kind (§2.1, §2.2).</summary>
     HelperArgument,
-    /// <summary>A local read before it is assigned on every path.</summary>
+    /// <summary>A local read before it is assigned on every path, or a stack object used where its <c>StackStruct</c> did not run.</summary>
     Uninitialized,
     /// <summary>More than 512 bytes of stack.</summary>
     StackBounds,

@@ -71,6 +71,27 @@ internal sealed class MemoryBase
     public int Size { get; init; }              // object size in bytes (bounds)
     public int ScopeId { get; init; }           // scope in which the pointer is valid (0 = whole program)
     public string Description { get; init; } = "";
+    /// <summary>For a <c>StackStruct</c>: its zeroing stores and whether they are needed (null for other memory).</summary>
+    public StackZeroing? Zeroing { get; init; }
+}
+
+/// <summary>
+/// The zero stores <c>StackStruct</c> emits, kept only when some use can see memory no one wrote: a use on a path
+/// where a helper has not yet filled the whole object (ARG_PTR_TO_UNINIT_MEM, e.g. getsockopt's optval) needs them,
+/// so they are dropped only when every use follows such a write on its path.
+/// </summary>
+internal sealed class StackZeroing(int start, int count, Variable created, Variable written)
+{
+    /// <summary>Index of the first zero store in the builder's code.</summary>
+    public int Start { get; } = start;
+    /// <summary>The number of zero stores.</summary>
+    public int Count { get; } = count;
+    /// <summary>A register number that no instruction uses, "assigned" on the paths where <c>StackStruct</c> ran.</summary>
+    public Variable Created { get; } = created;
+    /// <summary>A register number that no instruction uses, "assigned" on the paths where a helper wrote the whole object.</summary>
+    public Variable Written { get; } = written;
+    /// <summary>Some use may see bytes no helper wrote: the zero stores stay.</summary>
+    public bool Needed { get; set; }
 }
 
 /// <summary>A load (and, for writable bases, an lvalue).</summary>

@@ -91,7 +91,7 @@ public abstract class TypedMemory<T> : MemoryView where T : unmanaged
     public I64 I64(string field) => I64(OffsetOf(field));
 }
 
-/// <summary>A zero-initialised <typeparamref name="T"/> on the program's stack.</summary>
+/// <summary>A <typeparamref name="T"/> on the program's stack, zero-initialised unless a helper fills all of it before any other use (see <see cref="SockOpsBuilder.StackStruct{T}(string, int, string)"/>).</summary>
 /// <typeparam name="T">The object's type.</typeparam>
 public sealed class StackRef<T> : TypedMemory<T> where T : unmanaged
 {

@@ -310,6 +310,7 @@ public sealed partial class SockOpsBuilder
         if (l.Offset < 0 || l.Offset + SizeOf(l.Size) > m.Size)
             throw new EmitException(m.Kind == PointerKind.Packet ? EmitRule.PacketBounds : EmitRule.HelperArgument, loc,
                 $"Access to {l.Field} at offset {l.Offset} size {SizeOf(l.Size)} is outside {m.Description} ({m.Size} bytes).");
+        UseStackObject(m, fillsAll: false, loc);
         return m.Kind switch
         {
             PointerKind.Context => (ContextRegister, (short)l.Offset),

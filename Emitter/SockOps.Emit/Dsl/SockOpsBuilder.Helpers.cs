@@ -141,12 +141,13 @@ public sealed partial class SockOpsBuilder
         return offset;
     }
 
-    private HelperArg StackObject(MemoryView view, int expectedSize, string what, SourceLocation loc)
+    private HelperArg StackObject(MemoryView view, int expectedSize, string what, SourceLocation loc, bool helperFillsAll = false)
     {
         if (view.Memory.Kind != PointerKind.Stack)
             throw new EmitException(EmitRule.HelperArgument, loc, $"{what} must be a stack object (b.StackStruct); the kernel refuses {view.Memory.Description} here.");
         if (expectedSize >= 0 && view.Size != expectedSize)
             throw new EmitException(EmitRule.HelperArgument, loc, $"{what} is {view.Size} bytes; the map needs {expectedSize}.");
+        UseStackObject(view.Memory, helperFillsAll, loc);
         return HelperArg.Stack(view.Memory.StackOffset);
     }
 
@@ -406,7 +407,10 @@ public sealed partial class SockOpsBuilder
         {
             RequireOption(level, optionName, isSet: false, loc);
             return Call(KernelNumbers.GetSockOpt, loc, Ty.I32, PointerKind.None, HelperArg.Ctx, HelperArg.Scalar(Fold.Const(Ty.U64, level)),
-                HelperArg.Scalar(Fold.Const(Ty.U64, optionName)), StackObject(buffer, -1, "The buffer", loc), HelperArg.Scalar(Fold.Const(Ty.U64, buffer.Size)));
+                HelperArg.Scalar(Fold.Const(Ty.U64, optionName)),
+                // optval is ARG_PTR_TO_UNINIT_MEM and optlen the whole object: the verifier counts every byte written, and the
+                // helper copies the value and zeroes the rest, or zeroes it all on an error (not for -EOPNOTSUPP above op 15).
+                StackObject(buffer, -1, "The buffer", loc, helperFillsAll: true), HelperArg.Scalar(Fold.Const(Ty.U64, buffer.Size)));
         }, At(file, line, member));
 
     /// <summary><c>bpf_sock_ops_cb_flags_set(skops, flags)</c>.</summary>

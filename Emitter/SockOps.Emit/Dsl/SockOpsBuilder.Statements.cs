@@ -66,7 +66,13 @@ public sealed partial class SockOpsBuilder
         return expr;
     }
 
-    /// <summary>Reserves a zero-initialised <typeparamref name="T"/> on the stack (for helper buffers, map keys and values).</summary>
+    /// <summary>
+    /// Reserves a zero-initialised <typeparamref name="T"/> on the stack (for helper buffers, map keys and values).
+    /// The zeroing is left out when every use of the object follows, on its path, a helper that fills all of it
+    /// (<c>bpf_getsockopt</c>'s optval: ARG_PTR_TO_UNINIT_MEM), since nothing can then see the zeros; after such a
+    /// call the bytes are the helper's (on failure the kernel zeroes them, except that getsockopt in an op above
+    /// WRITE_HDR_OPT_CB returns -EOPNOTSUPP untouched: read the buffer only when the call returned 0).
+    /// </summary>
     public StackRef<T> StackStruct<T>([CallerFilePath] string file = "", [CallerLineNumber] int line = 0, [CallerMemberName] string member = "")
         where T : unmanaged
     {
@@ -74,6 +80,7 @@ public sealed partial class SockOpsBuilder
         BeginStatement(loc);
         int size = Unsafe.SizeOf<T>();
         short offset = AllocateStack(size, 8, loc, permanent: true);
+        int start = _code.Count;
         for (int i = 0; i < size; i += 8)
         {
             int chunk = Math.Min(8, size - i);
@@ -84,8 +91,43 @@ public sealed partial class SockOpsBuilder
                 Emit(new IrInst { Kind = IrKind.StoreImm, Dst = 10, Offset = (short)(offset + j), Size = width, Imm = 0, Location = loc });
             }
         }
-        var memory = new MemoryBase { Kind = PointerKind.Stack, StackOffset = offset, Size = size, Description = $"stack {typeof(T).Name}" };
+        string name = typeof(T).Name;
+        var zeroing = new StackZeroing(start, _code.Count - start,
+            new Variable(NewRegister(), Ty.U64, name + " (created)", isLocal: false) { Owner = this },
+            new Variable(NewRegister(), Ty.U64, name + " (written)", isLocal: false) { Owner = this });
+        (_zeroings ??= []).Add(zeroing);
+        _path.Assign(zeroing.Created);
+        var memory = new MemoryBase { Kind = PointerKind.Stack, StackOffset = offset, Size = size, Description = $"stack {name}", Zeroing = zeroing };
         return new StackRef<T>(memory);
+    }
+
+    private List<StackZeroing>? _zeroings;
+
+    /// <summary>
+    /// A use of a stack object: <paramref name="fillsAll"/> when a helper writes all of it without reading
+    /// (ARG_PTR_TO_UNINIT_MEM with the object's size); anything else reads it or writes part of it.
+    /// </summary>
+    private void UseStackObject(MemoryBase memory, bool fillsAll, SourceLocation loc)
+    {
+        if (memory.Zeroing is not { } z || z.Needed || _path.IsAssigned(z.Written)) return;
+        if (fillsAll)
+        {
+            _path.Assign(z.Written);
+            return;
+        }
+        if (!_path.IsAssigned(z.Created))
+            throw new EmitException(EmitRule.Uninitialized, loc,
+                $"{memory.Description} is used where nothing wrote it on every path (its StackStruct ran inside a branch this path did not take).");
+        z.Needed = true;
+    }
+
+    /// <summary>Drops the zero stores no use needs (from the last, so the earlier indices hold).</summary>
+    private void DropUnneededZeroing()
+    {
+        if (_zeroings is null) return;
+        for (int i = _zeroings.Count - 1; i >= 0; i--)
+            if (!_zeroings[i].Needed) _code.RemoveRange(_zeroings[i].Start, _zeroings[i].Count);
+        _zeroings = null;
     }
 
     // ---------------------------------------------------------------- control flow
@@ -361,6 +403,7 @@ public sealed partial class SockOpsBuilder
             throw new EmitException(EmitRule.FallThrough, _programLocation,
                 $"Program '{Name}' can reach its end without a Return; every path must end with Return(0) or Return(1).");
         _finished = true;
+        DropUnneededZeroing();
         var code = _workspace.Program;
         code.Clear();
         code.AddRange(_prologue);
