@@ -188,7 +188,6 @@ public class CgroupAttachTests
         using var cgroup = Cgroup.CreateTemporary();
         using var program = BpfProgram.Load(SockOpsProgram("dropped", Mov64(0, 1), Exit()));
         var dropped = AttachAndDrop(cgroup, program, mechanism, mode);
-        Assert.Equal([program.Info.Id], cgroup.QueryPrograms(AttachType.CgroupSockOps));
         for (int i = 0; i < 3 && dropped.IsAlive; i++)
         {
             GC.Collect();
@@ -209,6 +208,10 @@ public class CgroupAttachTests
     {
         var attachment = CgroupAttachment.Attach(cgroup, program, AttachType.CgroupSockOps, mode, mechanism);
         Assert.Equal(mechanism, attachment.Mechanism);
+        // Checked while the attachment is surely reachable: once this method returns, a collection started by a test
+        // running in parallel may finalize it at any moment.
+        Assert.Equal([program.Info.Id], cgroup.QueryPrograms(AttachType.CgroupSockOps));
+        GC.KeepAlive(attachment);
         return new WeakReference(attachment);
     }
 
