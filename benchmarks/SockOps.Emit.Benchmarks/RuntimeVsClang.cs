@@ -41,9 +41,10 @@ internal static class RuntimeVsClang
 
     private sealed class Settings
     {
-        public int Pairs { get; set; } = 15;
-        public int Warmup { get; set; } = 2;
-        public int Connections { get; set; } = 250;
+        public int Pairs { get; set; } = 40;
+        public int Warmup { get; set; } = 1;
+        public int Reloads { get; set; } = 4;
+        public int Connections { get; set; } = 1000;
         public int Exchanges { get; set; } = 4;
         public int Bytes { get; set; } = 1000;
         public string? Aa { get; set; }
@@ -62,7 +63,7 @@ internal static class RuntimeVsClang
         catch (ArgumentException e)
         {
             Console.Error.WriteLine($"{Verb}: {e.Message}");
-            Console.Error.WriteLine($"usage: {Verb} [--pairs N] [--warmup N] [--connections N] [--exchanges N] [--bytes N] [--program clamp|dump-stats|sockmap-adder]... [--aa | --aa-clang] [--cpu N|none] [--verbose]");
+            Console.Error.WriteLine($"usage: {Verb} [--pairs N] [--reloads N] [--warmup N] [--connections N] [--exchanges N] [--bytes N] [--program clamp|dump-stats|sockmap-adder]... [--aa | --aa-clang] [--cpu N|none] [--verbose]");
             return 2;
         }
         if (!Environment.IsPrivilegedProcess)
@@ -75,7 +76,7 @@ internal static class RuntimeVsClang
 
         string kernel = File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
         Console.WriteLine($"{Verb}: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, kernel {kernel}, {Environment.ProcessorCount} CPUs, load {LoadAverage()}");
-        Console.WriteLine($"  {settings.Pairs} pairs (+{settings.Warmup} warm-up) per program; a round = {settings.Connections} loopback TCP connections " +
+        Console.WriteLine($"  {settings.Pairs} pairs per program in {settings.Reloads} blocks of fresh loads (+{settings.Warmup} warm-up pair each); a round = {settings.Connections} loopback TCP connections " +
                           $"x {settings.Exchanges} exchanges of {settings.Bytes} bytes each way; workers on CPU {(settings.Cpu is { } c ? c.ToString(CultureInfo.InvariantCulture) : "any")}");
         string sides = settings.Aa switch { "dsl" => "A/A: DSL vs a second load of the DSL", "clang" => "A/A: clang vs a second load of clang", _ => "DSL vs clang" };
         Console.WriteLine($"  mode: {sides}; ratio = first side ns/run ÷ second side ns/run");
@@ -194,31 +195,42 @@ internal static class RuntimeVsClang
         bool aClang = s.Aa == "clang", bClang = s.Aa != "dsl";
         string la = aClang ? clangLabel : dslLabel;
         string lb = (bClang ? clangLabel : dslLabel) + (s.Aa is null ? "" : " (2nd load)");
-        using var sideA = new Side(la, aClang ? Clang() : Dsl(), s.Cpu);
-        using var sideB = new Side(lb, bClang ? Clang() : Dsl(), s.Cpu);
         var pairs = new List<Pair>();
-        for (int i = -s.Warmup; i < s.Pairs; i++)
+        Size? sizeA = null, sizeB = null;
+        // The pairs are split into blocks, each with fresh loads, cgroups and workers: where the kernel happens to
+        // place one load's JIT image, maps and socket memory is part of the noise (the A/A run shows it), and
+        // several placements per side average it out instead of freezing one lucky or unlucky draw into the result.
+        for (int block = 0, index = 0; block < s.Reloads; block++)
         {
-            bool aFirst = (i & 1) == 0;
-            (ulong Runs, double Ns) ra, rb;
-            if (aFirst)
+            int count = s.Pairs / s.Reloads + (block < s.Pairs % s.Reloads ? 1 : 0);
+            using var sideA = new Side(la, aClang ? Clang() : Dsl(), s.Cpu);
+            using var sideB = new Side(lb, bClang ? Clang() : Dsl(), s.Cpu);
+            sizeA ??= sideA.Size;
+            sizeB ??= sideB.Size;
+            for (int i = -s.Warmup; i < count; i++)
             {
-                ra = sideA.Round(s);
-                rb = sideB.Round(s);
+                bool aFirst = ((index + i) & 1) == 0;
+                (ulong Runs, double Ns) ra, rb;
+                if (aFirst)
+                {
+                    ra = sideA.Round(s);
+                    rb = sideB.Round(s);
+                }
+                else
+                {
+                    rb = sideB.Round(s);
+                    ra = sideA.Round(s);
+                }
+                if (i < 0) continue;
+                var pair = new Pair(index + i, aFirst, ra.Runs, rb.Runs, ra.Ns, rb.Ns);
+                pairs.Add(pair);
+                if (s.Verbose)
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  {twin.Name} load {block} pair {index + i,2} ({(aFirst ? "A,B" : "B,A")}): A {ra.Runs} runs {ra.Ns,8:F1} ns/run  B {rb.Runs} runs {rb.Ns,8:F1} ns/run  ratio {pair.Ratio:F3}"));
             }
-            else
-            {
-                rb = sideB.Round(s);
-                ra = sideA.Round(s);
-            }
-            if (i < 0) continue;
-            var pair = new Pair(i, aFirst, ra.Runs, rb.Runs, ra.Ns, rb.Ns);
-            pairs.Add(pair);
-            if (s.Verbose)
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  {twin.Name} pair {i,2} ({(aFirst ? "A,B" : "B,A")}): A {ra.Runs} runs {ra.Ns,8:F1} ns/run  B {rb.Runs} runs {rb.Ns,8:F1} ns/run  ratio {pair.Ratio:F3}"));
+            index += count;
         }
-        return new Result(la, lb, pairs, sideA.Size, sideB.Size);
+        return new Result(la, lb, pairs, sizeA!, sizeB!);
     }
 
     private static void Print(Twin twin, Result r, Settings s)
@@ -313,6 +325,7 @@ internal static class RuntimeVsClang
             {
                 case "--pairs": s.Pairs = Number(1); break;
                 case "--warmup": s.Warmup = Number(0); break;
+                case "--reloads": s.Reloads = Number(1); break;
                 case "--connections": s.Connections = Number(1); break;
                 case "--exchanges": s.Exchanges = Number(0); break;
                 case "--bytes": s.Bytes = Number(1); break;
@@ -330,6 +343,7 @@ internal static class RuntimeVsClang
             }
         }
         if (!args.Contains("--cpu")) s.Cpu = Environment.ProcessorCount - 1;
+        if (s.Reloads > s.Pairs) throw new ArgumentException($"--reloads ({s.Reloads}) cannot exceed --pairs ({s.Pairs})");
         return s;
     }
 
