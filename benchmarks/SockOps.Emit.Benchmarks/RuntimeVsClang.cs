@@ -27,16 +27,27 @@ internal static class RuntimeVsClang
     /// <summary>The first argument that selects this mode.</summary>
     public const string Verb = "runtime-vs-clang";
 
-    /// <summary>A DSL catalog program, its settings for the C semantics, and clang's object of the seed's C.</summary>
-    private sealed record Twin(string Name, string[] Settings, string ClangObject);
+    /// <summary>A DSL catalog program, its settings for the C semantics, and clang's object of the seed's C
+    /// (none for <see cref="Empty"/>, which is always measured against itself).</summary>
+    private sealed record Twin(string Name, string Catalog, string[] Settings, string? ClangObject);
+
+    /// <summary>
+    /// <c>--program empty</c>: <c>return 1;</c> (two instructions), always A/A. Its ns/run is what every program pays
+    /// whatever its code: the cgroup run array, the stats' two sched_clock() reads and the first touch of the program
+    /// image — the floor under the other rows.
+    /// </summary>
+    private static readonly Twin Empty = new("empty", "empty", [], null);
 
     private static readonly Twin[] Twins =
     [
         // clang's clamp.c has #define DEBUG 1: two bpf_printk per run on the port-55601 path.
-        new("clamp", ["printk=true"], "clamp"),
+        new("clamp", "clamp", ["printk=true"], "clamp"),
+        // The same C without `#define DEBUG 1` (scripts/elf-oracle/build-clang-objects.sh) against the DSL default:
+        // no trace_printk, so the program's own code is a larger share of its run time.
+        new("clamp-noprintk", "clamp", [], "clamp_noprintk"),
         // clang's dump_stats.c prints with bpf_printk; the DSL default is a ring buffer record.
-        new("dump-stats", ["ring-buffer=false", "printk=true"], "dump_stats"),
-        new("sockmap-adder", [], "sockmap"),
+        new("dump-stats", "dump-stats", ["ring-buffer=false", "printk=true"], "dump_stats"),
+        new("sockmap-adder", "sockmap-adder", [], "sockmap"),
     ];
 
     private sealed class Settings
@@ -63,7 +74,7 @@ internal static class RuntimeVsClang
         catch (ArgumentException e)
         {
             Console.Error.WriteLine($"{Verb}: {e.Message}");
-            Console.Error.WriteLine($"usage: {Verb} [--pairs N] [--reloads N] [--warmup N] [--connections N] [--exchanges N] [--bytes N] [--program clamp|dump-stats|sockmap-adder]... [--aa | --aa-clang] [--cpu N|none] [--verbose]");
+            Console.Error.WriteLine($"usage: {Verb} [--pairs N] [--reloads N] [--warmup N] [--connections N] [--exchanges N] [--bytes N] [--program clamp|clamp-noprintk|dump-stats|sockmap-adder|empty]... [--aa | --aa-clang] [--cpu N|none] [--verbose]");
             return 2;
         }
         if (!Environment.IsPrivilegedProcess)
@@ -71,8 +82,17 @@ internal static class RuntimeVsClang
             Console.WriteLine($"{Verb}: skipped — needs root (BPF program load, cgroup v2 attach, BPF_ENABLE_STATS).");
             return 0;
         }
-        var twins = settings.Programs.Count == 0 ? Twins : [.. settings.Programs.Select(p => Twins.FirstOrDefault(t => t.Name == p)
-            ?? throw new ArgumentException($"unknown program '{p}' (have {string.Join(", ", Twins.Select(t => t.Name))})"))];
+        Twin[] twins;
+        try
+        {
+            twins = settings.Programs.Count == 0 ? Twins : [.. settings.Programs.Select(p => Twins.Append(Empty).FirstOrDefault(t => t.Name == p)
+                ?? throw new ArgumentException($"unknown program '{p}' (have {string.Join(", ", Twins.Append(Empty).Select(t => t.Name))})"))];
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"{Verb}: {e.Message}");
+            return 2;
+        }
 
         string kernel = File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
         Console.WriteLine($"{Verb}: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, kernel {kernel}, {Environment.ProcessorCount} CPUs, load {LoadAverage()}");
@@ -188,13 +208,15 @@ internal static class RuntimeVsClang
 
     private static Result Measure(Twin twin, Settings s)
     {
-        BpfObject Dsl() => ProgramCatalog.Get(twin.Name).Build(CatalogEntry.ParseSettings(twin.Settings), RunningKernel.Version).ToObject();
+        BpfObject Dsl() => twin == Empty ? SockOpsProgram.Build("empty", b => b.Return(1), target: RunningKernel.Version).ToObject()
+            : ProgramCatalog.Get(twin.Catalog).Build(CatalogEntry.ParseSettings(twin.Settings), RunningKernel.Version).ToObject();
         BpfObject Clang() => ElfObjectReader.Read(Path.Combine(AppContext.BaseDirectory, "objects", twin.ClangObject + ".o"));
-        string dslLabel = $"DSL {twin.Name}{(twin.Settings.Length == 0 ? "" : " " + string.Join(' ', twin.Settings))}";
+        string dslLabel = $"DSL {twin.Catalog}{(twin.Settings.Length == 0 ? "" : " " + string.Join(' ', twin.Settings))}";
         string clangLabel = $"clang {twin.ClangObject}.o";
-        bool aClang = s.Aa == "clang", bClang = s.Aa != "dsl";
+        string? aa = twin.ClangObject is null ? "dsl" : s.Aa;
+        bool aClang = aa == "clang", bClang = aa != "dsl";
         string la = aClang ? clangLabel : dslLabel;
-        string lb = (bClang ? clangLabel : dslLabel) + (s.Aa is null ? "" : " (2nd load)");
+        string lb = (bClang ? clangLabel : dslLabel) + (aa is null ? "" : " (2nd load)");
         var pairs = new List<Pair>();
         Size? sizeA = null, sizeB = null;
         // The pairs are split into blocks, each with fresh loads, cgroups and workers: where the kernel happens to
