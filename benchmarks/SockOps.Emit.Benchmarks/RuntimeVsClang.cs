@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using SockOps.Emit.Assembler;
 using SockOps.Emit.Objects;
 using SockOps.Emit.Runtime;
 using SockOps.Programs;
@@ -29,14 +30,21 @@ internal static class RuntimeVsClang
 
     /// <summary>A DSL catalog program, its settings for the C semantics, and clang's object of the seed's C
     /// (none for <see cref="Empty"/>, which is always measured against itself).</summary>
-    private sealed record Twin(string Name, string Catalog, string[] Settings, string? ClangObject);
+    private sealed record Twin(string Name, string Catalog, string[] Settings, string? ClangObject, Func<KernelVersion, ProgramImage>? Build = null);
 
     /// <summary>
     /// <c>--program empty</c>: <c>return 1;</c> (two instructions), always A/A. Its ns/run is what every program pays
     /// whatever its code: the cgroup run array, the stats' two sched_clock() reads and the first touch of the program
     /// image — the floor under the other rows.
     /// </summary>
-    private static readonly Twin Empty = new("empty", "empty", [], null);
+    private static readonly Twin Empty = new("empty", "empty", [], null, target => SockOpsProgram.Build("empty", b => b.Return(1), target: target));
+
+    /// <summary>Experiments, selected by name only (see each builder).</summary>
+    private static readonly Twin[] Experiments =
+    [
+        Empty,
+        new("dump-stats-rtt-first", "dump-stats-rtt-first", ["ring-buffer=false", "printk=true", "(RTT_CB tested first)"], "dump_stats", DumpStatsRttFirst.Build),
+    ];
 
     private static readonly Twin[] Twins =
     [
@@ -74,7 +82,7 @@ internal static class RuntimeVsClang
         catch (ArgumentException e)
         {
             Console.Error.WriteLine($"{Verb}: {e.Message}");
-            Console.Error.WriteLine($"usage: {Verb} [--pairs N] [--reloads N] [--warmup N] [--connections N] [--exchanges N] [--bytes N] [--program clamp|clamp-noprintk|dump-stats|sockmap-adder|empty]... [--aa | --aa-clang] [--cpu N|none] [--verbose]");
+            Console.Error.WriteLine($"usage: {Verb} [--pairs N] [--reloads N] [--warmup N] [--connections N] [--exchanges N] [--bytes N] [--program clamp|clamp-noprintk|dump-stats|sockmap-adder|empty|dump-stats-rtt-first]... [--aa | --aa-clang] [--cpu N|none] [--verbose]");
             return 2;
         }
         if (!Environment.IsPrivilegedProcess)
@@ -85,8 +93,8 @@ internal static class RuntimeVsClang
         Twin[] twins;
         try
         {
-            twins = settings.Programs.Count == 0 ? Twins : [.. settings.Programs.Select(p => Twins.Append(Empty).FirstOrDefault(t => t.Name == p)
-                ?? throw new ArgumentException($"unknown program '{p}' (have {string.Join(", ", Twins.Append(Empty).Select(t => t.Name))})"))];
+            twins = settings.Programs.Count == 0 ? Twins : [.. settings.Programs.Select(p => Twins.Concat(Experiments).FirstOrDefault(t => t.Name == p)
+                ?? throw new ArgumentException($"unknown program '{p}' (have {string.Join(", ", Twins.Concat(Experiments).Select(t => t.Name))})"))];
         }
         catch (ArgumentException e)
         {
@@ -208,7 +216,7 @@ internal static class RuntimeVsClang
 
     private static Result Measure(Twin twin, Settings s)
     {
-        BpfObject Dsl() => twin == Empty ? SockOpsProgram.Build("empty", b => b.Return(1), target: RunningKernel.Version).ToObject()
+        BpfObject Dsl() => twin.Build is { } build ? build(RunningKernel.Version).ToObject()
             : ProgramCatalog.Get(twin.Catalog).Build(CatalogEntry.ParseSettings(twin.Settings), RunningKernel.Version).ToObject();
         BpfObject Clang() => ElfObjectReader.Read(Path.Combine(AppContext.BaseDirectory, "objects", twin.ClangObject + ".o"));
         string dslLabel = $"DSL {twin.Catalog}{(twin.Settings.Length == 0 ? "" : " " + string.Join(' ', twin.Settings))}";

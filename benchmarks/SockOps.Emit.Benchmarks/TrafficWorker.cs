@@ -76,7 +76,10 @@ internal static class TrafficWorker
                 var target = (IPEndPoint)listener.LocalEndPoint!;
                 using var client = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
                 client.Connect(target);
+                // The connection must be the one just made, accepted by our own listener (in our cgroup).
+                if (!listener.Poll(TimeSpan.FromSeconds(10), SelectMode.SelectRead)) throw new SocketException((int)SocketError.TimedOut);
                 using var server = listener.Accept();
+                if (!server.RemoteEndPoint!.Equals(client.LocalEndPoint)) throw new SocketException((int)SocketError.AddressAlreadyInUse);
                 server.NoDelay = true;
                 for (int e = 0; e < exchanges; e++)
                 {
@@ -113,7 +116,9 @@ internal static class TrafficWorker
         }
     }
 
-    /// <summary>Binds a listener; a fixed port another process holds (CI's tests use the seed's ports too) is retried for 10 s.</summary>
+    private const int SolSocket = 1, SoReuseAddr = 2;
+
+    /// <summary>Binds a listener; a fixed port another process holds (CI's tests use the seed's ports too) is retried for 30 s.</summary>
     private static Socket Bind(IPAddress address, int port)
     {
         for (int attempt = 0; ; attempt++)
@@ -121,12 +126,15 @@ internal static class TrafficWorker
             var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
-                socket.SetSocketOption(System.Net.Sockets.SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                // SO_REUSEADDR alone (TIME_WAIT leftovers of the previous round). .NET's ReuseAddress also sets
+                // SO_REUSEPORT on Linux, which would share the port with another process's listener (CI's tests
+                // listen on 55601 too) and let the kernel hand our connection to it.
+                socket.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
                 socket.Bind(new IPEndPoint(address, port));
                 socket.Listen(16);
                 return socket;
             }
-            catch (SocketException) when (port != 0 && attempt < 200)
+            catch (SocketException) when (port != 0 && attempt < 600)
             {
                 socket.Dispose();
                 Thread.Sleep(50);
