@@ -62,7 +62,7 @@ internal static class RuntimeVsClang
     {
         public int Pairs { get; set; } = 40;
         public int Warmup { get; set; } = 1;
-        public int Reloads { get; set; } = 4;
+        public int Reloads { get; set; } = 20;
         public int Connections { get; set; } = 1000;
         public int Exchanges { get; set; } = 4;
         public int Bytes { get; set; } = 1000;
@@ -233,8 +233,20 @@ internal static class RuntimeVsClang
         for (int block = 0, index = 0; block < s.Reloads; block++)
         {
             int count = s.Pairs / s.Reloads + (block < s.Pairs % s.Reloads ? 1 : 0);
-            using var sideA = new Side(la, aClang ? Clang() : Dsl(), s.Cpu);
-            using var sideB = new Side(lb, bClang ? Clang() : Dsl(), s.Cpu);
+            // Which side is loaded (and its cgroup and worker created) first alternates too.
+            Side? first = null, second = null;
+            try
+            {
+                first = block % 2 == 0 ? new Side(la, aClang ? Clang() : Dsl(), s.Cpu) : new Side(lb, bClang ? Clang() : Dsl(), s.Cpu);
+                second = block % 2 == 0 ? new Side(lb, bClang ? Clang() : Dsl(), s.Cpu) : new Side(la, aClang ? Clang() : Dsl(), s.Cpu);
+            }
+            catch
+            {
+                first?.Dispose();
+                throw;
+            }
+            using var sideA = block % 2 == 0 ? first : second;
+            using var sideB = block % 2 == 0 ? second : first;
             sizeA ??= sideA.Size;
             sizeB ??= sideB.Size;
             for (int i = -s.Warmup; i < count; i++)
