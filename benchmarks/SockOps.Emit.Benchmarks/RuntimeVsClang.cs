@@ -69,6 +69,7 @@ internal static class RuntimeVsClang
         public string? Aa { get; set; }
         public int? Cpu { get; set; }
         public bool Verbose { get; set; }
+        public bool Swap { get; set; }
         public List<string> Programs { get; } = [];
     }
 
@@ -82,7 +83,7 @@ internal static class RuntimeVsClang
         catch (ArgumentException e)
         {
             Console.Error.WriteLine($"{Verb}: {e.Message}");
-            Console.Error.WriteLine($"usage: {Verb} [--pairs N] [--reloads N] [--warmup N] [--connections N] [--exchanges N] [--bytes N] [--program clamp|clamp-noprintk|dump-stats|sockmap-adder|empty|dump-stats-rtt-first]... [--aa | --aa-clang] [--cpu N|none] [--verbose]");
+            Console.Error.WriteLine($"usage: {Verb} [--pairs N] [--reloads N] [--warmup N] [--connections N] [--exchanges N] [--bytes N] [--program clamp|clamp-noprintk|dump-stats|sockmap-adder|empty|dump-stats-rtt-first]... [--aa | --aa-clang] [--swap] [--cpu N|none] [--verbose]");
             return 2;
         }
         if (!Environment.IsPrivilegedProcess)
@@ -107,7 +108,7 @@ internal static class RuntimeVsClang
         Console.WriteLine($"  {settings.Pairs} pairs per program in {settings.Reloads} blocks of fresh loads (+{settings.Warmup} warm-up pair each); a round = {settings.Connections} loopback TCP connections " +
                           $"x {settings.Exchanges} exchanges of {settings.Bytes} bytes each way; workers on CPU {(settings.Cpu is { } c ? c.ToString(CultureInfo.InvariantCulture) : "any")}");
         string sides = settings.Aa switch { "dsl" => "A/A: DSL vs a second load of the DSL", "clang" => "A/A: clang vs a second load of clang", _ => "DSL vs clang" };
-        Console.WriteLine($"  mode: {sides}; ratio = first side ns/run ÷ second side ns/run");
+        Console.WriteLine($"  mode: {sides}{(settings.Swap && settings.Aa is null ? " (swapped: A = clang, B = DSL)" : "")}; ratio = A ns/run ÷ B ns/run");
         Console.WriteLine();
 
         using var stats = BpfStats.Enable();
@@ -223,6 +224,9 @@ internal static class RuntimeVsClang
         string clangLabel = $"clang {twin.ClangObject}.o";
         string? aa = twin.ClangObject is null ? "dsl" : s.Aa;
         bool aClang = aa == "clang", bClang = aa != "dsl";
+        // --swap: clang's build is side A and the DSL's side B (a test of the harness for a bias towards a side that
+        // the A/A run cannot show).
+        if (s.Swap && aa is null) (aClang, bClang) = (true, false);
         string la = aClang ? clangLabel : dslLabel;
         string lb = (bClang ? clangLabel : dslLabel) + (aa is null ? "" : " (2nd load)");
         var pairs = new List<Pair>();
@@ -375,6 +379,7 @@ internal static class RuntimeVsClang
                 case "--aa": s.Aa = "dsl"; break;
                 case "--aa-clang": s.Aa = "clang"; break;
                 case "--verbose": s.Verbose = true; break;
+                case "--swap": s.Swap = true; break;
                 case "--cpu":
                     string cpu = Value();
                     if (cpu == "none") s.Cpu = null;
