@@ -1,4 +1,3 @@
-using System.Globalization;
 using SockOps.Emit.Assembler;
 using SockOps.Emit.Objects;
 using SockOps.Emit.Runtime.Btf;
@@ -105,11 +104,9 @@ public static class ObjectLoader
         }
         try
         {
+            // BpfObject's constructor already refused an initial value that is not an array's first value.
             if (!map.InitialValue.IsEmpty)
             {
-                if (map.Type is not (MapType.Array or MapType.PerCpuArray) || map.InitialValue.Length > map.ValueSize)
-                    throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                        $"Map '{map.Name}': an initial value needs an array map whose {map.ValueSize}-byte value can hold its {map.InitialValue.Length} bytes (type {map.Type})."));
                 var value = new byte[created.ValueBufferSize];
                 // A per-CPU array takes one 8-byte aligned copy per possible CPU.
                 int stride = created.IsPerCpu ? (map.ValueSize + 7) / 8 * 8 : map.ValueSize;
