@@ -29,6 +29,9 @@ internal sealed class BuildWorkspace
     public readonly List<int> PacketScopes = new(4);
     public readonly List<byte> ReadOnlyData = new(64);
     public readonly Dictionary<string, int> ReadOnlyStrings = new(StringComparer.Ordinal);
+    // Switch lowering: the label after each case's body, in the order the cases were written; a scratch list.
+    public readonly List<int> SwitchCaseEnds = new(8);
+    public readonly List<IrInst> MovedCode = new(64);
 
     // Register allocation (RegisterAllocator): small lists for one instruction's uses and defs, flattened
     // uses/defs of the whole program, live-in/live-out bit sets, the interference matrix, move partners.
@@ -90,6 +93,8 @@ internal sealed class BuildWorkspace
         workspace.PacketScopes.Clear();
         workspace.ReadOnlyData.Clear();
         workspace.ReadOnlyStrings.Clear();
+        workspace.SwitchCaseEnds.Clear();
+        workspace.MovedCode.Clear();
         workspace.Machine.Clear();
         workspace.Locations.Clear();
         workspace.DistinctLocations.Clear();

@@ -251,6 +251,8 @@ public sealed partial class SockOpsBuilder
         public List<long> Values { get; } = new(4);
         public List<PathState> Ends { get; } = [];
         public bool Closed { get; set; }
+        /// <summary>The label after the last case written so far (-1: no case yet).</summary>
+        public int LastCaseEnd { get; set; } = -1;
 
         /// <summary>
         /// The current path state while it still equals <see cref="Before"/> (nothing ran since the switch opened or
@@ -268,6 +270,8 @@ public sealed partial class SockOpsBuilder
         if (sw.Values.Contains(value)) throw new EmitException(EmitRule.Usage, loc, $"Duplicate case {value}.");
         sw.Values.Add(value);
         int next = NewLabel();
+        _workspace.SwitchCaseEnds.Add(next);
+        sw.LastCaseEnd = next;
         Emit(new IrInst { Kind = IrKind.CondJumpImm, Cond = JumpOperation.Jne, Dst = sw.Register, Imm = unchecked((int)value), Is64 = false, Target = next, Location = loc });
         if (!ReferenceEquals(_path, sw.Fresh)) _path = sw.Before.Clone();
         sw.Fresh = null;
@@ -289,11 +293,55 @@ public sealed partial class SockOpsBuilder
         // The switch's last use of Before: it can become the path itself.
         if (!ReferenceEquals(_path, sw.Fresh)) _path = sw.Before;
         sw.Fresh = null;
+        // Without a default the last case stays in place behind an inverted test (clang's shape too): the path
+        // through no case takes that one branch, and the case's jump to the end becomes a jump to the next
+        // instruction, which the clean-up removes. With a default, every case moves and the default runs straight.
+        if (body is null && sw.LastCaseEnd >= 0) _workspace.SwitchCaseEnds.Remove(sw.LastCaseEnd);
         if (body is not null) RunBlock(body);
         MarkLabel(sw.EndLabel, loc);
         var merged = _path;
         foreach (var end in sw.Ends) merged = Merge(merged, end, loc);
         _path = merged;
+    }
+
+    /// <summary>
+    /// Case bodies are written in place (<c>if (v != case) goto next; body; goto end; next:</c>), which makes a
+    /// value that matches no case take one branch per case. Here each body moves behind the program (after the
+    /// return blocks, so that straight-line code still flows into them) and its test
+    /// becomes <c>if (v == case) goto body</c>, clang's shape: the path through no case (in sock_ops the common
+    /// one, most ops being of no interest) takes at most one branch, and a case pays one. Labels keep the
+    /// control flow, so the register allocator's liveness and the verifier see the same program.
+    /// </summary>
+    private void MoveSwitchCaseBodies(List<IrInst> code)
+    {
+        var ends = _workspace.SwitchCaseEnds;
+        var moved = _workspace.MovedCode;
+        // In the order written: an outer case moves (with the inner switch inside it) before its inner cases do.
+        foreach (int next in ends)
+        {
+            int test = -1, end = -1;
+            for (int i = 0; i < code.Count; i++)
+            {
+                var insn = code[i];
+                if (insn.Kind == IrKind.CondJumpImm && insn.Target == next) test = i;
+                else if (insn.Kind == IrKind.Label && insn.LabelId == next) { end = i; break; }
+            }
+            if (test < 0 || end < 0) throw new InvalidOperationException($"Switch case label {next} lost before lowering.");
+            int bodyLabel = NewLabel();
+            var jump = code[test];
+            jump.Cond = JumpOperation.Jeq;
+            jump.Target = bodyLabel;
+            code[test] = jump;
+            moved.Clear();
+            moved.Add(new IrInst { Kind = IrKind.Label, LabelId = bodyLabel, Location = jump.Location });
+            for (int i = test + 1; i < end; i++) moved.Add(code[i]);
+            // A body always ends in a jump or an exit when its end is reachable; if it ends in a label no path
+            // reaches, this jump keeps the old meaning and the machine-code clean-up removes it as unreachable.
+            if (moved[^1].Kind is not (IrKind.Jump or IrKind.Exit))
+                moved.Add(new IrInst { Kind = IrKind.Jump, Target = next, Location = jump.Location });
+            code.RemoveRange(test + 1, end - test - 1);
+            code.AddRange(moved);
+        }
     }
 
     private void CloseSwitchAtCurrentDepth()
@@ -417,6 +465,7 @@ public sealed partial class SockOpsBuilder
             code.Add(new IrInst { Kind = IrKind.MovImm, Dst = 0, Imm = value, Is64 = true, Location = at });
             code.Add(new IrInst { Kind = IrKind.Exit, Location = at });
         }
+        MoveSwitchCaseBodies(code);
         int registers = _nextRegister;
         var colors = RegisterAllocator.Allocate(code, ref registers, _nextLabel, this, _workspace);
         var machine = MachineCode.Lower(code, colors, _workspace);

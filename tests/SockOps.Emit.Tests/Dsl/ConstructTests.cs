@@ -120,6 +120,40 @@ public class ConstructTests
     }
 
     [Fact]
+    public void A_value_matching_no_case_runs_straight_and_cases_are_tested_for_equality()
+    {
+        // clang's shape (issue 10's run-time measurements): "if (op == case) goto body" for every case, so the
+        // path through no case takes no branch with a default and one (the last case's inverted test) without.
+        var withoutDefault = SockOpsProgram.Build("cases", b =>
+        {
+            var ctx = b.Context;
+            b.Switch(ctx.Op)
+                .Case(SockOp.TimeoutInit, () => ctx.Reply.Set(10))
+                .Case(SockOp.RwndInit, () => ctx.Reply.Set(40))
+                .Case(SockOp.TcpConnectCb, () => ctx.SkTxHash.Set(7))
+                .End();
+            b.Return(1);
+        });
+        Assert.Equal(["if w2 == 1 goto", "if w2 == 2 goto", "if w2 != 3 goto"], Text(withoutDefault)[1..4].Select(t => t[..t.LastIndexOf(' ')]));
+        DslKernel.Load(withoutDefault).Dispose();
+
+        var withDefault = SockOpsProgram.Build("cases_default", b =>
+        {
+            var ctx = b.Context;
+            b.Switch(ctx.Op)
+                .Case(SockOp.TimeoutInit, () => ctx.Reply.Set(10))
+                .Case(SockOp.RwndInit, () => ctx.Reply.Set(40))
+                .Default(() => ctx.SkTxHash.Set(7));
+            b.Return(1);
+        });
+        var text = Text(withDefault);
+        Assert.StartsWith("if w2 == 1 goto", text[1], StringComparison.Ordinal);
+        Assert.StartsWith("if w2 == 2 goto", text[2], StringComparison.Ordinal);
+        Assert.Equal("w2 = 7", text[3]);   // the default follows the tests without a jump
+        DslKernel.Load(withDefault).Dispose();
+    }
+
+    [Fact]
     public void For_loops_are_unrolled()
     {
         var image = SockOpsProgram.Build("unrolled", b =>

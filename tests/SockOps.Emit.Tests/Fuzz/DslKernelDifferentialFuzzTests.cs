@@ -277,16 +277,46 @@ public partial class DslKernelDifferentialFuzzTests(ITestOutputHelper output)
     /// <summary>A store at the depth the DSL computed (4 bytes when it is not 8-byte aligned: the kernel wants aligned stack access).</summary>
     private static Instruction StackTouch(int depth) => St(depth % 8 == 0 ? 8 : 4, 10, (short)-depth, 0);
 
+    /// <summary>
+    /// The instructions the straight path from <paramref name="from"/> runs, in order: falling through conditional
+    /// jumps and following unconditional ones, up to an exit. The emitter shares identical tails between paths and
+    /// moves switch cases behind the program, so the code after the marker need not follow it in the listing.
+    /// </summary>
+    private static List<int> StraightPath(IReadOnlyList<Instruction> code, int from)
+    {
+        var slotOf = new int[code.Count + 1];
+        for (int i = 0; i < code.Count; i++) slotOf[i + 1] = slotOf[i] + code[i].Slots;
+        var path = new List<int>();
+        for (int i = from + 1; i < code.Count && path.Count < 4096; )
+        {
+            var insn = code[i];
+            if (insn.Class == InstructionClass.Jmp && insn.Opcode == 0x05)
+            {
+                i = Array.IndexOf(slotOf, slotOf[i] + 1 + insn.Offset);
+                if (i < 0) break;
+                continue;
+            }
+            path.Add(i);
+            if (insn.Class == InstructionClass.Jmp && insn.Opcode == 0x95) break;
+            i++;
+        }
+        return path;
+    }
+
+    /// <summary>The first call of one of <paramref name="helpers"/> on the straight path from <paramref name="from"/>, or -1.</summary>
     private static int FindCall(IReadOnlyList<Instruction> code, int from, params int[] helpers)
     {
-        for (int i = from; i < code.Count; i++)
+        foreach (int i in StraightPath(code, from))
             if (Opcode.IsJump(code[i].Class) && (code[i].Opcode & 0xf0) == (int)JumpOperation.Call && helpers.Contains(code[i].Immediate)) return i;
         return -1;
     }
 
+    /// <summary>The last instruction matching <paramref name="match"/> on the straight path from <paramref name="from"/> before <paramref name="to"/>, or -1.</summary>
     private static int LastBefore(IReadOnlyList<Instruction> code, int from, int to, Func<Instruction, bool> match)
     {
-        for (int i = to - 1; i > from; i--) if (match(code[i])) return i;
+        var path = StraightPath(code, from);
+        int end = path.IndexOf(to);
+        for (int k = end - 1; k >= 0; k--) if (match(code[path[k]])) return path[k];
         return -1;
     }
 
