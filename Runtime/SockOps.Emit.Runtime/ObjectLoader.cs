@@ -41,7 +41,8 @@ public static class ObjectLoader
         var programs = new Dictionary<string, BpfProgram>(StringComparer.Ordinal);
         try
         {
-            if (!obj.Btf.IsEmpty) btf = LoadedBtf.Load(obj.Btf.Span);
+            // Extern declarations (kfuncs in .ksyms) are rewritten as libbpf does: the kernel refuses them as written.
+            if (!obj.Btf.IsEmpty) btf = LoadedBtf.Load(SockOps.Emit.Btf.BtfReader.Read(obj.Btf.Span).ForKernel());
             foreach (var map in obj.Maps) maps[map.Name] = CreateMap(map, btf, options);
             foreach (var program in obj.Programs)
             {

@@ -44,7 +44,7 @@ public sealed class ObjectFileCommandTests : IDisposable
 
     [Theory]
     [InlineData("core", "CO-RE relocation at sockops+0x0")]
-    [InlineData("extern", "'bpf_cast_to_kern_ctx' is an extern")]
+    [InlineData("extern", "'LINUX_KERNEL_VERSION' is an extern other than a kfunc call")]
     [InlineData("legacy_maps", "legacy map definitions")]
     public void Unsupported_objects_are_input_errors_naming_what_is_unsupported(string file, string message)
     {

@@ -24,11 +24,13 @@ public partial class ObjectFileTests : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Every shipped program that an ELF object can hold (kfunc externs are not written yet).</summary>
+    /// <summary>Every shipped program (kfunc calls included: tx-timestamps), as objects for 6.18.</summary>
     public static TheoryData<string> Exportable() => new(ExportableNames);
 
-    private static IEnumerable<string> ExportableNames =>
-        ProgramCatalog.All.Where(e => e.Build(target: KernelVersion.Linux6_18).KfuncReferences.Count == 0).Select(e => e.Name);
+    private static IEnumerable<string> ExportableNames => ProgramCatalog.All.Select(e => e.Name);
+
+    /// <summary>The shipped programs the running kernel can load (the external loaders' tests load each one).</summary>
+    private static IEnumerable<string> LoadableNames => ProgramCatalog.All.Where(e => e.MinimumKernel <= RunningKernel.Version).Select(e => e.Name);
 
     private static BpfObject Object(string name, KernelVersion? target = null, params string[] settings) =>
         ProgramCatalog.Get(name).Build(CatalogEntry.ParseSettings(settings), target ?? KernelVersion.Linux6_18).ToObject();
@@ -48,7 +50,7 @@ public partial class ObjectFileTests : IDisposable
     [MemberData(nameof(Exportable))]
     public void Dsl_to_elf_to_our_reader_gives_the_identical_object(string name)
     {
-        foreach (var target in new[] { KernelVersion.Linux6_1, KernelVersion.Linux6_18 })
+        foreach (var target in new[] { KernelVersion.Linux6_1, KernelVersion.Linux6_18 }.Where(t => t >= ProgramCatalog.Get(name).MinimumKernel))
         {
             foreach (var settings in new[] { Array.Empty<string>(), ["printk=true"] })
             {
@@ -73,6 +75,7 @@ public partial class ObjectFileTests : IDisposable
             Assert.Equal(e.License, a.License);
             Assert.Equal(e.Instructions, a.Instructions);
             Assert.Equal(e.MapReferences, a.MapReferences);
+            Assert.Equal(e.KfuncReferences, a.KfuncReferences);
             Assert.Equal(e.FuncInfo, a.FuncInfo);
             Assert.Equal(e.LineInfo, a.LineInfo);
         }
@@ -122,6 +125,9 @@ public partial class ObjectFileTests : IDisposable
     [GeneratedRegex(@"^\s*(?<offset>[0-9a-f]{16}):\s+R_BPF_64_64\s+(?<symbol>\S+)$", RegexOptions.Multiline)]
     private static partial Regex ObjdumpRelocation();
 
+    [GeneratedRegex(@"^\s*(?<offset>[0-9a-f]{16}):\s+R_BPF_64_32\s+(?<symbol>\S+)$", RegexOptions.Multiline)]
+    private static partial Regex ObjdumpCallRelocation();
+
     [Theory]
     [MemberData(nameof(Exportable))]
     public void Llvm_objdump_decodes_our_bytes_and_relocations(string name)
@@ -142,6 +148,12 @@ public partial class ObjectFileTests : IDisposable
             var reference = program.MapReferences.FirstOrDefault(r => r.InstructionIndex == i);
             var expected = new byte[program.Instructions[i].Slots * 8];
             program.Instructions[i].WriteTo(expected);
+            if (program.KfuncReferences.Any(k => k.InstructionIndex == i))
+            {
+                // A kfunc call as clang writes it: call -1 with source BPF_PSEUDO_CALL, the kfunc named by a relocation.
+                expected[1] = (byte)(0x10 | (expected[1] & 0x0f));
+                BitConverter.TryWriteBytes(expected.AsSpan(4), -1);
+            }
             if (reference.MapName is not null)
             {
                 expected[1] &= 0x0f;
@@ -155,6 +167,11 @@ public partial class ObjectFileTests : IDisposable
         var relocations = ObjdumpRelocation().Matches(dump)
             .Select(m => (Offset: Convert.ToInt32(m.Groups["offset"].Value, 16), Symbol: m.Groups["symbol"].Value)).ToList();
         Assert.Equal(program.MapReferences.Select(r => (program.SlotOf(r.InstructionIndex) * 8, r.MapName)).ToList(), relocations);
+
+        // One R_BPF_64_32 per kfunc call, against the kfunc's (undefined) symbol.
+        var calls = ObjdumpCallRelocation().Matches(dump)
+            .Select(m => (Offset: Convert.ToInt32(m.Groups["offset"].Value, 16), Symbol: m.Groups["symbol"].Value)).ToList();
+        Assert.Equal(program.KfuncReferences.Select(k => (program.SlotOf(k.InstructionIndex) * 8, k.Name)).ToList(), calls);
     }
 
     [Theory]
@@ -193,7 +210,7 @@ public partial class ObjectFileTests : IDisposable
     {
         KernelGate.Require();
         string loader = LibbpfLoader();
-        foreach (string name in ExportableNames)
+        foreach (string name in LoadableNames)
         {
             var obj = Object(name, RunningKernel.Version, ProgramCatalog.Get(name).Parameters.Any(p => p.Name == "printk") ? ["printk=true"] : []);
             string path = Write(obj, name);
@@ -220,7 +237,7 @@ public partial class ObjectFileTests : IDisposable
         Directory.CreateDirectory(pins);
         try
         {
-            foreach (string name in ExportableNames)
+            foreach (string name in LoadableNames)
             {
                 var obj = Object(name, RunningKernel.Version);
                 string path = Write(obj, name);
@@ -318,7 +335,7 @@ public partial class ObjectFileTests : IDisposable
 
     [Theory]
     [InlineData("core", "section sockops: CO-RE relocation at sockops+0x0", "CO-RE is not supported")]
-    [InlineData("extern", "relocation at sockops+0x", "'bpf_cast_to_kern_ctx' is an extern")]
+    [InlineData("extern", "relocation at sockops+0x8 against 'LINUX_KERNEL_VERSION'", "is an extern other than a kfunc call")]
     [InlineData("legacy_maps", "section maps: legacy map definitions", "declare maps in .maps")]
     public void Unsupported_constructs_are_refused_with_the_section_and_relocation_named(string file, string where, string what)
     {
@@ -440,5 +457,33 @@ public partial class ObjectFileTests : IDisposable
         var xlated = loaded.Program("subprogram_call").Info.XlatedInstructions;
         Assert.Equal(7, xlated.Count);
         Assert.Equal((byte)CallKind.Local, xlated[0].SourceIndex);
+    }
+
+    [Fact]
+    public void Clangs_kfunc_calls_are_read_as_kfunc_references_and_the_kernel_runs_them()
+    {
+        var obj = ElfObjectReader.Read(Path.Combine(ObjectsDirectory, "kfuncs.o"));
+        var p = Assert.Single(obj.Programs);
+        Assert.Equal(["bpf_cast_to_kern_ctx", "bpf_sock_ops_enable_tx_tstamp"], p.KfuncReferences.Select(k => k.Name));
+        foreach (var k in p.KfuncReferences)
+        {
+            Assert.True(p.Instructions[k.InstructionIndex].IsCall);
+            Assert.Equal((byte)CallKind.Kfunc, p.Instructions[k.InstructionIndex].SourceIndex);
+        }
+        // llvm-objdump's view: the two R_BPF_64_32 relocations are at these instructions.
+        string dump = ExternalTool.Check("llvm-objdump", "-d", "-r", Path.Combine(ObjectsDirectory, "kfuncs.o"));
+        var calls = ObjdumpCallRelocation().Matches(dump).Select(m => (Convert.ToInt32(m.Groups["offset"].Value, 16), m.Groups["symbol"].Value));
+        Assert.Equal(p.KfuncReferences.Select(k => (p.SlotOf(k.InstructionIndex) * 8, k.Name)), calls);
+
+        KernelGate.Require();
+        if (RunningKernel.Version < new KernelVersion(6, 15))
+            KernelGate.Skip($"bpf_sock_ops_enable_tx_tstamp needs Linux 6.15; this kernel is {RunningKernel.Version}");
+        // The object's BTF declares the kfuncs as externs, which the kernel refuses as written: the loader rewrites
+        // them as libbpf does, and patches the kernel's BTF ids into the calls.
+        using var loaded = ObjectLoader.Load(obj);
+        var xlated = loaded.Program("kfunc_calls").Info.XlatedInstructions;
+        // The verifier inlines bpf_cast_to_kern_ctx as "r0 = r1"; bpf_sock_ops_enable_tx_tstamp stays a kfunc call.
+        Assert.Equal(1, xlated.Count(i => i.IsCall && i.SourceIndex == (byte)CallKind.Kfunc));
+        Assert.Equal(p.Instructions.Count, xlated.Count);
     }
 }

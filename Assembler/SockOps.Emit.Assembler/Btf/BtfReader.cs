@@ -178,6 +178,80 @@ public sealed class BtfReader
         return copy;
     }
 
+    /// <summary>Whether the BTF declares externs (a FUNC with extern linkage, or a DATASEC <c>.ksyms</c>/<c>.kconfig</c>), which the kernel refuses as they are.</summary>
+    public bool HasExterns => _types.Any(t => (t.Kind == BtfKind.Func && t.Vlen == (int)BtfFuncLinkage.Extern)
+        || (t.Kind == BtfKind.DataSection && t.Name is ".ksyms" or ".kconfig"));
+
+    /// <summary>
+    /// A copy the kernel accepts, rewritten as libbpf rewrites an object's BTF before loading it: an extern FUNC gets
+    /// global linkage (the kernel knows no extern linkage) and its unnamed parameters a name, and each entry of the
+    /// DATASEC <c>.ksyms</c> becomes a 4-byte VAR (the kernel wants VARs there, not FUNCs). Type ids do not change: the
+    /// VAR (and an <c>int</c> when the blob has none) is appended. Without externs, the blob as read.
+    /// </summary>
+    /// <exception cref="BtfFormatException">The BTF declares <c>.kconfig</c> externs, which have no kernel form here.</exception>
+    public byte[] ForKernel()
+    {
+        if (!HasExterns) return (byte[])_blob.Clone();
+        if (_types.Any(t => t.Kind == BtfKind.DataSection && t.Name == ".kconfig"))
+            throw new BtfFormatException("The BTF declares .kconfig externs; they are not supported.");
+        int headerLength = (int)BinaryPrimitives.ReadUInt32LittleEndian(_blob.AsSpan(4));
+        var types = new List<byte>(_blob.AsSpan(_typeStart, _typeLength).ToArray());
+        var strings = new List<byte>(_blob.AsSpan(_stringStart, _stringLength).ToArray());
+        uint nextId = (uint)_types.Count + 1;
+        void U32(uint value) { Span<byte> b = stackalloc byte[4]; BinaryPrimitives.WriteUInt32LittleEndian(b, value); types.AddRange(b.ToArray()); }
+        void Set(int offset, uint value)
+        {
+            Span<byte> b = stackalloc byte[4];
+            BinaryPrimitives.WriteUInt32LittleEndian(b, value);
+            for (int i = 0; i < 4; i++) types[offset + i] = b[i];
+        }
+
+        uint dummyName = (uint)strings.Count;
+        strings.AddRange("dummy_ksym\0"u8.ToArray());
+        uint intId = _types.FirstOrDefault(t => t.Kind == BtfKind.Int && t.SizeOrType == 4 && t.Array.Count == (1u << 24 | 32))?.Id ?? 0;
+        if (intId == 0)
+        {
+            uint intName = (uint)strings.Count;
+            strings.AddRange("int\0"u8.ToArray());
+            intId = nextId++;
+            U32(intName); U32((uint)BtfKind.Int << 24); U32(4); U32(1u << 24 | 32);
+        }
+        uint varId = nextId++;
+        U32(dummyName); U32((uint)BtfKind.Var << 24); U32(intId); U32(1); // BTF_VAR_GLOBAL_ALLOCATED
+
+        foreach (var t in _types)
+        {
+            if (t.Kind == BtfKind.Func && t.Vlen == (int)BtfFuncLinkage.Extern)
+            {
+                Set(t.RecordOffset + 4, (uint)BtfKind.Func << 24 | (uint)BtfFuncLinkage.Global);
+                var proto = Type(t.SizeOrType);
+                for (int i = 0; i < proto.Entries.Count; i++)
+                    if (proto.Entries[i].TypeId != 0 && proto.Entries[i].Name.Length == 0) Set(proto.RecordOffset + 12 + 8 * i, dummyName);
+            }
+            else if (t.Kind == BtfKind.DataSection && t.Name == ".ksyms")
+            {
+                for (int i = 0; i < t.Vlen; i++)
+                {
+                    int entry = t.RecordOffset + 12 + 12 * i;
+                    Set(entry, varId);
+                    Set(entry + 4, (uint)(4 * i));
+                    Set(entry + 8, 4);
+                }
+                Set(t.RecordOffset + 8, (uint)(4 * t.Vlen));
+            }
+        }
+
+        var blob = new byte[headerLength + types.Count + strings.Count];
+        _blob.AsSpan(0, headerLength).CopyTo(blob);
+        BinaryPrimitives.WriteUInt32LittleEndian(blob.AsSpan(8), 0);
+        BinaryPrimitives.WriteUInt32LittleEndian(blob.AsSpan(12), (uint)types.Count);
+        BinaryPrimitives.WriteUInt32LittleEndian(blob.AsSpan(16), (uint)types.Count);
+        BinaryPrimitives.WriteUInt32LittleEndian(blob.AsSpan(20), (uint)strings.Count);
+        types.CopyTo(blob, headerLength);
+        strings.CopyTo(blob, headerLength + types.Count);
+        return blob;
+    }
+
     private void ParseTypes()
     {
         var section = new ReadOnlyMemory<byte>(_blob, _typeStart, _typeLength);

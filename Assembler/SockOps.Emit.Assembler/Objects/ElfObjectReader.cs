@@ -10,7 +10,7 @@ namespace SockOps.Emit.Objects;
 /// into a <see cref="BpfObject"/>: every global function of a program section is a program (several per object),
 /// BTF-defined maps from <c>.maps</c>, <c>.rodata</c>/<c>.data</c>/<c>.bss</c> as data maps, map relocations, and func and
 /// line info from <c>.BTF.ext</c>. What it does not support is refused with the section and relocation named, never
-/// loaded half-right: CO-RE relocations, externs (kfuncs, <c>.kconfig</c>, <c>.ksyms</c>), struct_ops, legacy <c>maps</c>
+/// loaded half-right: CO-RE relocations, externs other than kfunc calls (<c>.kconfig</c>, <c>.ksyms</c> variables), struct_ops, legacy <c>maps</c>
 /// definitions, map-in-map <c>values</c>. Functions in <c>.text</c> that a program calls are appended to it (each once,
 /// calls re-pointed, their func and line info and map loads moved along), as libbpf links subprograms.
 /// </summary>
@@ -51,6 +51,7 @@ public static class ElfObjectReader
         public required Instruction[] Instructions; // replaced when subprograms are appended
         public required int[] SlotToIndex; // -1 for the second slot of an ld_imm64
         public readonly List<MapReference> MapReferences = [];
+        public readonly List<KfuncReference> KfuncReferences = [];
         public readonly List<(int Index, long TargetTextOffset)> Calls = []; // bpf-to-bpf calls into .text
         public readonly List<BtfFuncInfo> FuncInfo = [];
         public readonly List<BtfLineInfo> LineInfo = [];
@@ -100,7 +101,7 @@ public static class ElfObjectReader
             {
                 var target = s.Info < _sections.Length ? _sections[s.Info] : throw Error(s.Name, $"relocates section {s.Info}, which does not exist");
                 if ((target.Flags & Elf.FlagExec) == 0) continue; // .rel.BTF, .rel.BTF.ext, .rel.debug_*: for linkers, not loaders
-                ApplyRelocations(s, target, programs, mapOfSection);
+                ApplyRelocations(s, target, programs, mapOfSection, btf);
             }
             foreach (var program in WithText(programs)) CheckCalls(program);
 
@@ -121,6 +122,7 @@ public static class ElfObjectReader
                 License = license,
                 Instructions = p.Instructions,
                 MapReferences = [.. p.MapReferences.OrderBy(r => r.InstructionIndex)],
+                KfuncReferences = [.. p.KfuncReferences.OrderBy(r => r.InstructionIndex)],
                 FuncInfo = [.. p.FuncInfo],
                 LineInfo = [.. p.LineInfo],
             }).ToList();
@@ -326,6 +328,8 @@ public static class ElfObjectReader
                 for (int i = first; i < end; i++) code.Add(text.Instructions[i]);
                 foreach (var r in text.MapReferences.Where(r => r.InstructionIndex >= first && r.InstructionIndex < end))
                     program.MapReferences.Add(r with { InstructionIndex = r.InstructionIndex - first + at });
+                foreach (var k in text.KfuncReferences.Where(k => k.InstructionIndex >= first && k.InstructionIndex < end))
+                    program.KfuncReferences.Add(k with { InstructionIndex = k.InstructionIndex - first + at });
                 foreach (var f in text.FuncInfo.Where(f => f.InstructionIndex >= first && f.InstructionIndex < end))
                     program.FuncInfo.Add(f with { InstructionIndex = f.InstructionIndex - first + at });
                 foreach (var l in text.LineInfo.Where(l => l.InstructionIndex >= first && l.InstructionIndex < end))
@@ -357,7 +361,7 @@ public static class ElfObjectReader
             return (program, index);
         }
 
-        private void ApplyRelocations(SectionHeader rel, SectionHeader target, List<ProgramBuilder> programs, Dictionary<int, string> mapOfSection)
+        private void ApplyRelocations(SectionHeader rel, SectionHeader target, List<ProgramBuilder> programs, Dictionary<int, string> mapOfSection, BtfReader? btf)
         {
             var data = Data(rel);
             if (data.Length % Elf.RelSize != 0) throw Error(rel.Name, $"its size {data.Length} is not a multiple of {Elf.RelSize}");
@@ -373,7 +377,18 @@ public static class ElfObjectReader
                 var (program, index) = InstructionAt(WithText(programs), target, offset, where);
                 var instruction = program.Instructions[index];
                 if (symbol.SectionIndex == Elf.SectionUndefined)
-                    throw Error(target.Name, $"{where}: '{symbol.Name}' is an extern (a kfunc, ksym or kconfig value); externs are not supported");
+                {
+                    // A kfunc: clang writes "call -1" (BPF_PSEUDO_CALL) with R_BPF_64_32 against the extern and declares it
+                    // in BTF as an extern FUNC in DATASEC .ksyms; the loader patches in the kernel's BTF id, as libbpf does.
+                    if (type == Elf.RelocBpf64_32 && instruction.IsCall && instruction.SourceIndex == (byte)CallKind.Local && symbol.Type == Elf.TypeNoType
+                        && btf?.Types.Any(t => t.Kind == BtfKind.Func && t.Name == symbol.Name && t.Vlen == (int)BtfFuncLinkage.Extern) == true)
+                    {
+                        program.KfuncReferences.Add(new KfuncReference(index, symbol.Name));
+                        program.Instructions[index] = new Instruction(instruction.Opcode, instruction.DestinationIndex, (byte)CallKind.Kfunc, instruction.Offset, 0);
+                        continue;
+                    }
+                    throw Error(target.Name, $"{where}: '{symbol.Name}' is an extern other than a kfunc call declared in BTF (a ksym variable or kconfig value); such externs are not supported");
+                }
                 if (type == Elf.RelocBpf64_32 && instruction.IsCall && instruction.SourceIndex == (byte)CallKind.Local)
                 {
                     if (_text is null || symbol.SectionIndex != _text.Section.Index)
@@ -410,7 +425,7 @@ public static class ElfObjectReader
                 if (!instruction.IsCall) continue;
                 if (instruction.SourceIndex == (byte)CallKind.Local && !program.Calls.Any(c => c.Index == i))
                     throw Error(program.Section.Name, $"program '{program.Name}' makes a bpf-to-bpf call at instruction {i} without a relocation naming its target");
-                if (instruction.SourceIndex == (byte)CallKind.Kfunc)
+                if (instruction.SourceIndex == (byte)CallKind.Kfunc && !program.KfuncReferences.Any(k => k.InstructionIndex == i))
                     throw Error(program.Section.Name, $"program '{program.Name}' calls a kfunc at instruction {i} without a relocation naming it");
             }
         }
@@ -506,7 +521,8 @@ public static class ElfObjectReader
         private byte[] FixDataSections(BtfReader btf)
         {
             byte[] blob = btf.Blob.ToArray();
-            foreach (var datasec in btf.Types.Where(t => t.Kind == BtfKind.DataSection))
+            // .ksyms has no ELF section when it declares only kfuncs; the loader rewrites it for the kernel.
+            foreach (var datasec in btf.Types.Where(t => t.Kind == BtfKind.DataSection && t.Name != ".ksyms"))
             {
                 var section = _sections.FirstOrDefault(s => s.Name == datasec.Name)
                     ?? throw Error(".BTF", $"DATASEC '{datasec.Name}' names a section the object does not have");

@@ -9,7 +9,8 @@ namespace SockOps.Emit.Objects;
 /// Writes a <see cref="BpfObject"/> as a relocatable BPF ELF object (ELF64, little-endian, EM_BPF, ET_REL) in the
 /// layout clang produces and libbpf ≥ 1.0, bpftool and bpfman load: one executable section per program section with a
 /// global FUNC symbol per program, <c>license</c>, BTF-defined maps in <c>.maps</c> (a global OBJECT symbol each),
-/// data sections such as <c>.rodata</c>, <c>SHT_REL</c> sections with <c>R_BPF_64_64</c> for map loads, <c>.BTF</c>
+/// data sections such as <c>.rodata</c>, <c>SHT_REL</c> sections with <c>R_BPF_64_64</c> for map loads and
+/// <c>R_BPF_64_32</c> against an undefined symbol for each kfunc call (declared in BTF), <c>.BTF</c>
 /// and <c>.BTF.ext</c> (func and line info with byte offsets), <c>.symtab</c> and <c>.strtab</c>.
 /// </summary>
 /// <remarks>
@@ -71,25 +72,33 @@ public static class ElfObjectWriter
 
             // Program sections (in order of first appearance), programs concatenated within each.
             var programOffsets = new Dictionary<ObjectProgram, (Section Section, int Offset)>();
-            var relocationSections = new List<(Section Target, List<(ulong Offset, string Symbol)> Relocations)>();
+            var relocationSections = new List<(Section Target, List<(ulong Offset, string Symbol, bool Kfunc)> Relocations)>();
+            var kfuncs = new SortedSet<string>(StringComparer.Ordinal);
             var symbolIndexOfSection = new Dictionary<Section, string>();
             foreach (var group in obj.Programs.GroupBy(p => p.Section))
             {
                 CheckName(group.Key, "section");
                 var code = new List<byte>();
                 var section = Add(new Section { Name = group.Key, Type = Elf.SectionProgBits, Flags = Elf.FlagAlloc | Elf.FlagExec, Align = 8 });
-                var relocations = new List<(ulong, string)>();
+                var relocations = new List<(ulong, string, bool)>();
                 foreach (var program in group)
                 {
-                    if (program.KfuncReferences.Count > 0)
-                        throw new ObjectFileException($"Program '{program.Name}' calls kfuncs ({string.Join(", ", program.KfuncReferences.Select(k => k.Name).Distinct())}): "
-                            + "their extern declarations (BTF FUNC in .ksyms with the kernel's prototype) are not written yet; load it with the managed loader instead.");
+                    foreach (var kfunc in program.KfuncReferences)
+                    {
+                        // libbpf resolves a kfunc from its BTF declaration (an extern FUNC, listed in DATASEC .ksyms) and
+                        // checks that declaration's prototype against the kernel's.
+                        if (btf?.Types.Any(t => t.Kind == BtfKind.Func && t.Name == kfunc.Name && t.Vlen == (int)BtfFuncLinkage.Extern) != true)
+                            throw new ObjectFileException($"Program '{program.Name}' calls kfunc '{kfunc.Name}', which the object's BTF does not declare (an extern FUNC with the kernel's prototype in DATASEC .ksyms).");
+                        kfuncs.Add(kfunc.Name);
+                    }
                     CheckName(program.Name, "program");
                     int start = code.Count;
                     programOffsets[program] = (section, start);
                     code.AddRange(ElfInstructions(program));
                     foreach (var reference in program.MapReferences)
-                        relocations.Add(((ulong)(start + program.SlotOf(reference.InstructionIndex) * Instruction.SlotSize), reference.MapName));
+                        relocations.Add(((ulong)(start + program.SlotOf(reference.InstructionIndex) * Instruction.SlotSize), reference.MapName, false));
+                    foreach (var kfunc in program.KfuncReferences)
+                        relocations.Add(((ulong)(start + program.SlotOf(kfunc.InstructionIndex) * Instruction.SlotSize), kfunc.Name, true));
                     _globals.Add((program.Name, Elf.BindGlobal, Elf.TypeFunc, section.Index, (ulong)start, (ulong)(code.Count - start)));
                 }
                 section.Data = [.. code];
@@ -153,6 +162,9 @@ public static class ElfObjectWriter
                 throw new ObjectFileException("Func/line info needs the object's BTF.");
             }
 
+            // A kfunc is an undefined global without type, as clang writes an extern function.
+            foreach (var kfunc in kfuncs) _globals.Add((kfunc, Elf.BindGlobal, Elf.TypeNoType, Elf.SectionUndefined, 0, 0));
+
             // Symbols: locals first (ELF rule), sh_info of .symtab = index of the first global.
             var symbols = new List<(string Name, byte Bind, byte Type, int SectionIndex, ulong Value, ulong Size)> { ("", 0, 0, 0, 0, 0) };
             symbols.AddRange(_locals);
@@ -166,13 +178,21 @@ public static class ElfObjectWriter
             {
                 var rel = new byte[relocations.Count * Elf.RelSize];
                 int at = 0;
-                foreach (var (offset, mapName) in relocations.OrderBy(r => r.Offset))
+                foreach (var (offset, name, kfunc) in relocations.OrderBy(r => r.Offset))
                 {
-                    string symbolName = mapSymbol.TryGetValue(mapName, out var s) ? s : throw new ObjectFileException($"Map '{mapName}' is referenced but not in the object.");
-                    bool isData = obj.FindMap(mapName)!.DataSection is not null;
-                    int sym = symbolIndex[(symbolName, isData ? Elf.TypeSection : Elf.TypeObject)];
+                    int sym;
+                    if (kfunc)
+                    {
+                        sym = symbolIndex[(name, Elf.TypeNoType)];
+                    }
+                    else
+                    {
+                        string symbolName = mapSymbol.TryGetValue(name, out var s) ? s : throw new ObjectFileException($"Map '{name}' is referenced but not in the object.");
+                        bool isData = obj.FindMap(name)!.DataSection is not null;
+                        sym = symbolIndex[(symbolName, isData ? Elf.TypeSection : Elf.TypeObject)];
+                    }
                     BinaryPrimitives.WriteUInt64LittleEndian(rel.AsSpan(at), offset);
-                    BinaryPrimitives.WriteUInt64LittleEndian(rel.AsSpan(at + 8), (ulong)sym << 32 | Elf.RelocBpf64_64);
+                    BinaryPrimitives.WriteUInt64LittleEndian(rel.AsSpan(at + 8), (ulong)sym << 32 | (kfunc ? Elf.RelocBpf64_32 : Elf.RelocBpf64_64));
                     at += Elf.RelSize;
                 }
                 relSections.Add(new Section
@@ -266,7 +286,10 @@ public static class ElfObjectWriter
             return licenses[0];
         }
 
-        /// <summary>The program's bytes as clang writes them: ld_imm64 map loads with source 0 and the data offset in the low immediate (libbpf sets the rest).</summary>
+        /// <summary>
+        /// The program's bytes as clang writes them: ld_imm64 map loads with source 0 and the data offset in the low
+        /// immediate, kfunc calls as <c>call -1</c> with source BPF_PSEUDO_CALL (libbpf sets the rest).
+        /// </summary>
         private static byte[] ElfInstructions(ObjectProgram program)
         {
             byte[] code = program.ToBytes();
@@ -276,6 +299,12 @@ public static class ElfObjectWriter
                 slot[1] &= 0x0f;
                 BinaryPrimitives.WriteInt32LittleEndian(slot[4..], reference.Kind == PseudoSource.MapValue ? reference.ValueOffset : 0);
                 BinaryPrimitives.WriteInt32LittleEndian(slot[12..], 0);
+            }
+            foreach (var kfunc in program.KfuncReferences)
+            {
+                var call = code.AsSpan(program.SlotOf(kfunc.InstructionIndex) * Instruction.SlotSize, Instruction.SlotSize);
+                call[1] = (byte)((byte)CallKind.Local << 4 | (call[1] & 0x0f));
+                BinaryPrimitives.WriteInt32LittleEndian(call[4..], -1);
             }
             return code;
         }

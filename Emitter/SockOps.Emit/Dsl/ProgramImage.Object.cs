@@ -66,6 +66,9 @@ public sealed partial class ProgramImage
             });
         }
         if (variables.Count > 0) btf.AddDataSection(".maps", mapsSize, variables);
+        var kfuncs = KfuncReferences.Select(k => k.Name).Distinct(StringComparer.Ordinal).ToList();
+        if (kfuncs.Count > 0)
+            btf.AddDataSection(".ksyms", 0, [.. kfuncs.Select(name => (AddKfuncDeclaration(btf, name, intId), 0, 0))]);
 
         var program = new ObjectProgram
         {
@@ -81,6 +84,23 @@ public sealed partial class ProgramImage
             LineInfo = lineInfo,
         };
         return new BpfObject([program], maps, btf.Build());
+    }
+
+    /// <summary>
+    /// The extern FUNC declaring a kfunc with the kernel's prototype, as clang writes <c>extern … __ksym</c>: libbpf finds
+    /// the kernel function by name and accepts it only if the prototypes are compatible (same kinds: a struct pointer
+    /// must point to a STRUCT, not a forward declaration).
+    /// </summary>
+    private static uint AddKfuncDeclaration(BtfBuilder btf, string name, uint intId)
+    {
+        uint proto = name switch
+        {
+            "bpf_cast_to_kern_ctx" => btf.AddFuncProto(btf.AddPointer(0), [("obj", btf.AddPointer(0))]),
+            "bpf_sock_ops_enable_tx_tstamp" => btf.AddFuncProto(intId,
+                [("skops", btf.AddPointer(btf.AddStruct("bpf_sock_ops_kern", 0, []))), ("flags", btf.AddInt("unsigned long long", 8))]),
+            _ => throw new ObjectFileException($"The prototype of kfunc '{name}' is not known, so it cannot be declared in BTF."),
+        };
+        return btf.AddFunc(name, proto, BtfFuncLinkage.Extern);
     }
 
     private static readonly MethodInfo AddTypeMethod = typeof(BtfBuilder).GetMethod(nameof(BtfBuilder.AddType))!;

@@ -1,10 +1,10 @@
-/* Refused on import: a call to a kfunc declared as an extern (__ksym). */
+/* Refused on import: an extern other than a kfunc call — a kconfig value (__kconfig), which libbpf fills in. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
-extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+extern unsigned int LINUX_KERNEL_VERSION __kconfig;
 SEC("sockops")
-int kfunc_call(struct bpf_sock_ops *skops)
+int kconfig_value(struct bpf_sock_ops *skops)
 {
-    return bpf_cast_to_kern_ctx(skops) != 0;
+    return LINUX_KERNEL_VERSION > skops->op;
 }
 char _license[] SEC("license") = "GPL";
