@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using SockOps.Emit.Assembler;
 using SockOps.Emit.Objects;
 using SockOps.Emit.Runtime;
@@ -112,12 +113,24 @@ internal static class RuntimeVsClang
         Console.WriteLine();
 
         using var stats = BpfStats.Enable();
+        // SIGINT/SIGTERM end the run between rounds, so the blocks' using statements remove the cgroups, links and
+        // workers (killed outright, the run used to leave its sockops-rvc-* cgroups behind).
+        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
+        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
         var results = new List<(Twin Twin, Result Result)>();
-        foreach (var twin in twins)
+        try
         {
-            var result = Measure(twin, settings);
-            results.Add((twin, result));
-            Print(twin, result, settings);
+            foreach (var twin in twins)
+            {
+                var result = Measure(twin, settings);
+                results.Add((twin, result));
+                Print(twin, result, settings);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine($"{Verb}: interrupted; the cgroups, programs and workers it created are removed.");
+            return 130;
         }
 
         Console.WriteLine();
@@ -143,6 +156,14 @@ internal static class RuntimeVsClang
         Console.WriteLine();
         Console.WriteLine($"load at the end {LoadAverage()}");
         return 0;
+    }
+
+    private static volatile bool s_interrupted;
+
+    private static void Interrupt(PosixSignalContext context)
+    {
+        context.Cancel = true;
+        s_interrupted = true;
     }
 
     private sealed record Pair(int Index, bool AFirst, ulong RunsA, ulong RunsB, double NsA, double NsB)
@@ -270,6 +291,7 @@ internal static class RuntimeVsClang
                     rb = sideB.Round(s);
                     ra = sideA.Round(s);
                 }
+                if (s_interrupted) throw new OperationCanceledException("interrupted");
                 if (i < 0) continue;
                 var pair = new Pair(index + i, aFirst, ra.Runs, rb.Runs, ra.Ns, rb.Ns);
                 pairs.Add(pair);
