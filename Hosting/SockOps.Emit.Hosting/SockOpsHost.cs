@@ -3,7 +3,7 @@ using SockOps.Emit.Assembler;
 using SockOps.Emit.Runtime;
 using SockOps.Emit.Objects;
 
-namespace SockOps.Programs.Hosting;
+namespace SockOps.Emit.Hosting;
 
 /// <summary>
 /// Loads DSL programs (<see cref="ProgramImage"/>) into the kernel: the image's <see cref="ProgramImage.ToObject"/>
