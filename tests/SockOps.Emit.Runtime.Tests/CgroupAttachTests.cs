@@ -167,6 +167,9 @@ public class CgroupAttachTests
             // The link reports the cgroup by its inode number: the same id Cgroup.Id reads with statx.
             Assert.Equal(cgroup.Id, attachment.CgroupId);
             Assert.False(attachment.IsDefunct);
+            // What the query lists can be opened by id (the hosting layer names foreign programs this way).
+            using (var listed = BpfProgram.OpenById(Assert.Single(cgroup.QueryPrograms(AttachType.CgroupSockOps))))
+                Assert.Equal(("detach", program.Info.Tag), (listed.Name, listed.Info.Tag));
             attachment.DetachLink();
             // No waiting: BPF_LINK_DETACH removes the program from the hook before it returns, pin or not.
             Assert.Empty(cgroup.QueryPrograms(AttachType.CgroupSockOps));
