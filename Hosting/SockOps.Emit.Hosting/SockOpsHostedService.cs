@@ -24,6 +24,7 @@ internal sealed class SockOpsHostedService : IHostedService, IDisposable
     private readonly List<HostedSockOpsProgram> _hosted = [];
     private BpfStats? _stats;
     private Cgroup? _cgroup;
+    private bool _keepAttached;
 
     public SockOpsHostedService(IOptions<SockOpsOptions> options, IServiceProvider services, SockOpsPrograms programs, SockOpsMetrics metrics,
         ILogger<SockOpsHostedService> logger)
@@ -55,14 +56,16 @@ internal sealed class SockOpsHostedService : IHostedService, IDisposable
     public Task StopAsync(CancellationToken cancellationToken)
     {
         _programs.SetStopped();
-        ReleaseAll(detach: !_options.Value.KeepAttachedOnStop);
+        ReleaseAll(detach: !_keepAttached);
         return Task.CompletedTask;
     }
 
-    public void Dispose() => ReleaseAll(detach: !_options.Value.KeepAttachedOnStop);
+    // A host disposed without StopAsync: the same as a stop. Not the options again: they may be what failed the start.
+    public void Dispose() => ReleaseAll(detach: !_keepAttached);
 
     private void Start(SockOpsOptions options)
     {
+        _keepAttached = options.KeepAttachedOnStop;
         if (options.EnableStatistics)
         {
             try
