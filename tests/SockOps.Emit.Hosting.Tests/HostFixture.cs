@@ -12,7 +12,8 @@ namespace SockOps.Emit.Hosting.Tests;
 /// <summary>Builds real generic hosts (Host.CreateApplicationBuilder) with AddSockOps and captures their logs.</summary>
 internal static class TestHost
 {
-    public static IHost Build(Action<SockOpsOptions>? configure, IDictionary<string, string?>? configuration = null, LogSink? logs = null)
+    public static IHost Build(Action<SockOpsOptions>? configure, IDictionary<string, string?>? configuration = null, LogSink? logs = null,
+        Action<IServiceCollection>? services = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], EnvironmentName = "Test" });
         if (configuration is not null) builder.Configuration.AddInMemoryCollection(configuration);
@@ -20,6 +21,7 @@ internal static class TestHost
         if (logs is not null) builder.Logging.AddProvider(logs);
         builder.Services.AddSockOps(configure);
         builder.Services.AddHealthChecks().AddSockOps();
+        services?.Invoke(builder.Services);
         return builder.Build();
     }
 

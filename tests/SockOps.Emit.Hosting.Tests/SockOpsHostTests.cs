@@ -182,6 +182,49 @@ public class SockOpsHostTests
         }
     }
 
+    /// <summary>The control for the no-gap test: a restart that detaches at stop (the default) leaves a window in which
+    /// connections get neither version, and the client sees it — the no-gap assertion is not vacuous.</summary>
+    [Fact]
+    public async Task Without_KeepAttachedOnStop_a_restart_has_a_gap_the_client_sees()
+    {
+        KernelGate.Require();
+        using var server = new LoopbackTcp.DrainingServer();
+        using var cgroup = Cgroup.CreateTemporary();
+        string pins = TestHost.NewPinDirectory();
+        int v1 = TestHost.ExpectedSndBuf(60000), v2 = TestHost.ExpectedSndBuf(90000);
+        var ct = TestContext.Current.CancellationToken;
+        void Configure(SockOpsOptions o, int size)
+        {
+            o.CgroupPath = cgroup.Path;
+            o.PinDirectory = pins;
+            o.AddProgram(Bufs(server.Port, size));
+        }
+        try
+        {
+            SndBufClient? started = null;
+            using (var first = TestHost.Build(o => Configure(o, 60000)))
+            {
+                await first.StartAsync(ct);
+                started = SndBufClient.Start(cgroup, server.Port, "until-stop");
+                Assert.True(started.WaitFor(v => v == v1, Timeout));
+                await first.StopAsync(ct);
+            }
+            using var client = started;
+            Assert.True(client.WaitFor(v => v != v1 && v != v2, Timeout), "no connection ran while no program was attached");
+            using var second = TestHost.Build(o => Configure(o, 90000));
+            await second.StartAsync(ct);
+            Assert.Equal(SockOpsAttachOutcome.Attached, second.Services.GetRequiredService<SockOpsPrograms>()["bufs"].Outcome);
+            Assert.True(client.WaitFor(v => v == v2, Timeout));
+            var values = client.Finish(Timeout);
+            Assert.Contains(values, v => v != v1 && v != v2);
+            await second.StopAsync(ct);
+        }
+        finally
+        {
+            TestHost.RemovePins(pins);
+        }
+    }
+
     [Fact]
     public async Task A_stale_pin_is_replaced_by_a_new_link_and_a_pin_on_another_cgroup_is_detached_there()
     {
