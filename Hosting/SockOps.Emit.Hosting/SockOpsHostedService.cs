@@ -46,7 +46,9 @@ internal sealed class SockOpsHostedService : IHostedService, IDisposable
         }
         catch (Exception e)
         {
-            ReleaseAll(detach: true);
+            // What this start attached goes; with KeepAttachedOnStop what is pinned stays, as at a stop (a failed
+            // upgrade must not leave the cgroup without the version that ran before).
+            ReleaseAll(detach: !_keepAttached);
             _programs.SetFailed(e);
             throw;
         }
@@ -105,8 +107,29 @@ internal sealed class SockOpsHostedService : IHostedService, IDisposable
         catch
         {
             foreach (var program in loaded) program?.Dispose();
+            if (options.PinDirectory is { } pins) RemoveUnattachedPins(pins, images);
             throw;
         }
+    }
+
+    /// <summary>After a failed start: the map pins of programs that have no pinned link (nothing of an earlier run to
+    /// keep) were created by this start's loads and go with it.</summary>
+    private void RemoveUnattachedPins(string pins, IEnumerable<ProgramImage> images)
+    {
+        foreach (var image in images)
+        {
+            string directory = Path.Combine(pins, image.Name);
+            if (_hosted.Any(h => h.Name == image.Name) || File.Exists(Path.Combine(directory, LinkFileName)) || !Directory.Exists(directory)) continue;
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Best effort on a path that already failed; the next start reuses or replaces what is left.
+            }
+        }
+        TryRemoveEmptyDirectory(pins);
     }
 
     private LoadedSockOpsProgram Load(ProgramImage image, SockOpsOptions options)

@@ -337,15 +337,19 @@ public class SockOpsHostTests
         // Emitted for root (trace_printk needs CAP_PERFMON), started by a thread without CAP_PERFMON: only the kernel refuses it.
         var image = SockOpsProgram.Build("refused", b =>
         {
+            var counts = b.Map<int, ulong>("counts", MapType.Hash, 4); // created and pinned before the verifier refuses
+            b.IfNotNull(b.MapLookup(counts, 0), v => v.U64().Set(v.U64() + 1));
             b.Printk("op %u\n", b.Context.Op);
             b.Return(1);
         });
         KernelGate.Require();
         using var cgroup = Cgroup.CreateTemporary();
+        string pins = TestHost.NewPinDirectory();
         var logs = new LogSink();
         using var host = TestHost.Build(o =>
         {
             o.CgroupPath = cgroup.Path;
+            o.PinDirectory = pins;
             o.AddProgram(Programs.Bufs.Build());
             o.AddProgram(image);
         }, logs: logs);
@@ -357,5 +361,8 @@ public class SockOpsHostTests
         Assert.Contains("SockOpsHostTests.cs:", logs.Text, StringComparison.Ordinal); // the C# line
         Assert.Empty(cgroup.QueryPrograms(AttachType.CgroupSockOps)); // bufs loaded first but was never attached
         Assert.True(host.Services.GetRequiredService<SockOpsPrograms>().Started.IsFaulted);
+        bool leftovers = Directory.Exists(pins);
+        TestHost.RemovePins(pins);
+        Assert.False(leftovers, "the failed start left its map pins");
     }
 }
