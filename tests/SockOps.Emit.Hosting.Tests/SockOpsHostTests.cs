@@ -108,6 +108,70 @@ public class SockOpsHostTests
     }
 
     [Fact]
+    public async Task Map_entries_are_metered_and_a_link_detached_behind_the_services_back_turns_health_and_the_gauge_off()
+    {
+        KernelGate.Require();
+        using var cgroup = Cgroup.CreateTemporary();
+        string pins = TestHost.NewPinDirectory();
+        var image = SockOpsProgram.Build("metered", b =>
+        {
+            var counts = b.Map<int, ulong>("counts", MapType.Hash, 16);
+            var slots = b.Map<int, ulong>("slots", MapType.Array, 8);
+            b.IfNotNull(b.MapLookup(counts, 0), v => v.U64().Set(v.U64() + 1));
+            b.IfNotNull(b.MapLookup(slots, 0), v => v.U64().Set(v.U64() + 1));
+            b.Return(1);
+        });
+        using var host = TestHost.Build(o =>
+        {
+            o.CgroupPath = cgroup.Path;
+            o.PinDirectory = pins;
+            o.AddProgram(image);
+        });
+        var ct = TestContext.Current.CancellationToken;
+        await host.StartAsync(ct);
+        try
+        {
+            var hosted = host.Services.GetRequiredService<SockOpsPrograms>()["metered"];
+            var counts = hosted.Loaded.Map<int, ulong>("counts");
+            for (int key = 0; key < 5; key++) counts.Update(key, (ulong)key);
+            var meter = host.Services.GetRequiredService<SockOpsMetrics>().Meter;
+            var values = new Dictionary<string, long>(StringComparer.Ordinal);
+            using var listener = new MeterListener();
+            listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter == meter) l.EnableMeasurementEvents(instrument);
+            };
+            void Record(Instrument instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+            {
+                string key = instrument.Name;
+                foreach (var tag in tags)
+                    if (tag.Key == SockOpsMetrics.MapTag) key += "/" + tag.Value;
+                values[key] = value;
+            }
+            listener.SetMeasurementEventCallback<long>((i, v, t, _) => Record(i, v, t));
+            listener.SetMeasurementEventCallback<int>((i, v, t, _) => Record(i, v, t));
+            listener.Start();
+            listener.RecordObservableInstruments();
+            Assert.Equal(5, values["sockops.map.entries/counts"]);
+            Assert.Equal(8, values["sockops.map.entries/slots"]); // an array always holds max_entries
+            Assert.Equal(1, values["sockops.program.attached"]);
+
+            // Someone detaches the pinned link (as `bpftool link detach` would): the kernel runs nothing any more.
+            using (var pinned = CgroupAttachment.OpenPinnedLink(hosted.LinkPinPath!)) pinned.DetachLink();
+            listener.RecordObservableInstruments();
+            Assert.Equal(0, values["sockops.program.attached"]);
+            var health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(ct);
+            Assert.Equal(HealthStatus.Unhealthy, health.Status);
+            Assert.Contains("detached: metered", health.Entries["sockops"].Description, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await host.StopAsync(ct);
+            TestHost.RemovePins(pins);
+        }
+    }
+
+    [Fact]
     public async Task A_restart_with_a_pin_directory_swaps_the_new_version_into_the_same_link_without_a_gap()
     {
         KernelGate.Require();
