@@ -248,6 +248,12 @@ internal sealed class SockOpsHostedService : IHostedService, IDisposable
         {
             reason = $"it cannot be opened as a bpf_link: {e.Message}";
         }
+        catch
+        {
+            // Any other refusal fails the start; the pinned link (and the program it holds) stays as it was.
+            pinned?.Dispose();
+            throw;
+        }
         pinned?.Dispose();
         Log.StalePin(_logger, name, linkPath, reason);
         BpfFs.Unpin(linkPath);
