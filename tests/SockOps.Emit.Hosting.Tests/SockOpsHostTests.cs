@@ -349,6 +349,57 @@ public class SockOpsHostTests
         }
     }
 
+    /// <summary>The service's cgroup was removed and created again between two runs (e.g. its unit was restarted): the
+    /// pinned link is defunct (cgroup_id 0), and the next start attaches to the new cgroup instead of updating it.</summary>
+    [Fact]
+    public async Task A_pin_whose_cgroup_was_removed_and_recreated_is_replaced()
+    {
+        KernelGate.Require();
+        using var parent = Cgroup.CreateTemporary();
+        string path = Path.Combine(parent.Path, "service");
+        string pins = TestHost.NewPinDirectory();
+        var ct = TestContext.Current.CancellationToken;
+        var configuration = new Dictionary<string, string?>
+        {
+            ["SockOps:CgroupPath"] = path,
+            ["SockOps:CreateCgroup"] = "true",
+            ["SockOps:PinDirectory"] = pins,
+            ["SockOps:KeepAttachedOnStop"] = "true",
+        };
+        try
+        {
+            uint firstLink;
+            using (var first = TestHost.Build(o => o.AddProgram(Programs.Bufs.Build()), configuration))
+            {
+                await first.StartAsync(ct);
+                firstLink = first.Services.GetRequiredService<SockOpsPrograms>()["bufs"].LinkId;
+                await first.StopAsync(ct);
+            }
+            Directory.Delete(path); // the cgroup goes; its programs are released from a kernel work item
+            using (var pinned = CgroupAttachment.OpenPinnedLink(Path.Combine(pins, "bufs", "link")))
+            {
+                var deadline = DateTime.UtcNow.AddSeconds(5);
+                while (!pinned.IsDefunct && DateTime.UtcNow < deadline) await Task.Delay(10, ct);
+                Assert.True(pinned.IsDefunct);
+            }
+            var logs = new LogSink();
+            using var second = TestHost.Build(o => o.AddProgram(Programs.Bufs.Build()), configuration, logs);
+            await second.StartAsync(ct);
+            var hosted = second.Services.GetRequiredService<SockOpsPrograms>()["bufs"];
+            Assert.Equal(SockOpsAttachOutcome.Reattached, hosted.Outcome);
+            Assert.NotEqual(firstLink, hosted.LinkId);
+            Assert.Contains("its cgroup was removed", logs.Text, StringComparison.Ordinal);
+            using (var recreated = Cgroup.Open(path))
+                Assert.Equal([hosted.ProgramId], recreated.QueryPrograms(AttachType.CgroupSockOps));
+            await second.StopAsync(ct);
+        }
+        finally
+        {
+            TestHost.RemovePins(pins);
+            if (Directory.Exists(path)) Directory.Delete(path);
+        }
+    }
+
     [Fact]
     public async Task Pinned_maps_keep_their_state_across_a_restart()
     {
