@@ -234,7 +234,9 @@ public class SockOpsHostTests
                 int firstV2 = values.ToList().IndexOf(v2);
                 Assert.All(values.Skip(firstV2), v => Assert.Equal(v2, v));
                 Assert.True(firstV2 > beforeSecond, "version 2 appeared before the second start");
-                TestContext.Current.SendDiagnosticMessage($"{values.Count} connections: {values.Count(v => v == v1)} v1, {values.Count(v => v == v2)} v2");
+                TestContext.Current.SendDiagnosticMessage(
+                    $"{values.Count} connections: {values.Count(v => v == v1)} v1, {values.Count(v => v == v2)} v2; {firstV2 - beforeSecond} between the first service's stop and the swap (v1 held by the pin)");
+
                 await second.StopAsync(ct);
             }
             Assert.Empty(cgroup.QueryPrograms(AttachType.CgroupSockOps));
