@@ -103,6 +103,25 @@ public class OptionsTests
         Assert.Empty(cgroup.QueryPrograms(AttachType.CgroupSockOps));
     }
 
+    /// <summary>Capabilities are per thread, and bpf(2) checks the caller's: a start on a thread without CAP_BPF and
+    /// CAP_SYS_ADMIN fails before anything is loaded.</summary>
+    [Fact]
+    public void A_start_without_CAP_BPF_fails_naming_the_capability()
+    {
+        KernelGate.Require();
+        using var cgroup = Cgroup.CreateTemporary();
+        using var host = TestHost.Build(o =>
+        {
+            o.CgroupPath = cgroup.Path;
+            o.AddProgram(Program());
+        });
+        var error = ThreadCapabilities.RunWithout([ThreadCapabilities.Bpf, ThreadCapabilities.SysAdmin],
+            () => Record.Exception(() => host.StartAsync(TestContext.Current.CancellationToken).GetAwaiter().GetResult()));
+        var failed = Assert.IsType<OptionsValidationException>(error);
+        Assert.Contains("SockOps: cannot load programs: the process (its starting thread) lacks CAP_BPF", failed.Message, StringComparison.Ordinal);
+        Assert.Empty(cgroup.QueryPrograms(AttachType.CgroupSockOps));
+    }
+
     [Fact]
     public async Task Configuration_binds_the_options_and_CreateCgroup_creates_the_cgroup()
     {
