@@ -84,7 +84,7 @@ internal static class CliApp
         or SockOps.Emit.Assembler.AssemblerException or SockOps.Emit.Assembler.InvalidInstructionException
         or SockOps.Emit.Assembler.InstructionDecodeException or SockOps.Emit.Assembler.AsmSyntaxException
         or SockOps.Emit.EmitException or SockOps.Emit.Runtime.BpfException or SockOps.Emit.Runtime.FeatureNotSupportedException
-        or SockOps.Programs.Hosting.ProgramRefusedException or SockOps.Programs.Hosting.KernelNotSupportedException
+        or SockOps.Emit.Hosting.ProgramRefusedException or SockOps.Emit.Hosting.KernelNotSupportedException
         or SockOps.Programs.ProgramParameterException
         or SockOps.Emit.Objects.ObjectFileException or SockOps.Emit.Btf.BtfFormatException;
 }

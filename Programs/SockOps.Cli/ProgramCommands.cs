@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using SockOps.Emit;
 using SockOps.Emit.Assembler;
+using SockOps.Emit.Hosting;
 using SockOps.Emit.Runtime;
 using SockOps.Programs;
 using SockOps.Programs.Hosting;

@@ -92,9 +92,10 @@ public static class BpfFs
         return $"path '{path}'";
     }
 
-    private static bool IsOnBpfFs(string directory)
+    /// <summary>Whether <paramref name="directory"/> is at or under a bpffs mount point (/proc/self/mountinfo).</summary>
+    public static bool IsOnBpfFs(string directory)
     {
-        string full = Path.GetFullPath(directory);
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
         foreach (var mount in MountInfo.Read())
             if (mount.FileSystemType == "bpf" && (full == mount.MountPoint || full.StartsWith(mount.MountPoint + "/", StringComparison.Ordinal)))
                 return true;

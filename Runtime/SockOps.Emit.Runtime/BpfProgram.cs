@@ -174,6 +174,24 @@ public sealed class BpfProgram : IDisposable
         }
     }
 
+    /// <summary>Opens a loaded program by its kernel id (BPF_PROG_GET_FD_BY_ID; needs CAP_SYS_ADMIN), e.g. one that
+    /// <see cref="Cgroup.QueryPrograms"/> listed.</summary>
+    /// <exception cref="BpfException">No such program (ENOENT) or no permission.</exception>
+    public static BpfProgram OpenById(uint id)
+    {
+        var fd = CgroupAttachment.ProgramFdFromId(id);
+        try
+        {
+            var info = ProgramInfo.Query(fd);
+            return new BpfProgram(fd, info.Type, info.Name, null);
+        }
+        catch
+        {
+            fd.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Pins the program at a bpffs path so it outlives this process.</summary>
     public void Pin(string path) => BpfFs.Pin(Fd, path);
 

@@ -23,6 +23,33 @@ public sealed class Cgroup : IDisposable
     /// <summary>An O_RDONLY|O_DIRECTORY descriptor on the directory.</summary>
     public BpfFileDescriptor Fd { get; }
 
+    /// <summary>The cgroup's id: the inode number of its directory, the id BPF reports (bpf_link_info's cgroup_id,
+    /// bpf_get_current_cgroup_id).</summary>
+    public unsafe ulong Id
+    {
+        get
+        {
+            const int AtEmptyPath = 0x1000;
+            const uint StatxIno = 0x100;
+            byte* buffer = stackalloc byte[256]; // struct statx is 256 bytes; stx_ino is the u64 at offset 32
+            bool added = false;
+            try
+            {
+                Fd.DangerousAddRef(ref added);
+                if (Libc.Statx(Fd.Value, "", AtEmptyPath, StatxIno, buffer) != 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    throw new IOException($"statx({Path}) failed with {Errno.Name(errno)} ({Errno.Describe(errno)}).");
+                }
+                return *(ulong*)(buffer + 32);
+            }
+            finally
+            {
+                if (added) Fd.DangerousRelease();
+            }
+        }
+    }
+
     /// <summary>The mount point of the cgroup2 hierarchy, from /proc/self/mountinfo.</summary>
     /// <exception cref="InvalidOperationException">No cgroup2 file system is mounted.</exception>
     public static string FindMountPoint()

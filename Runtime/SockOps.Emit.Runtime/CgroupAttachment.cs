@@ -146,6 +146,32 @@ public sealed class CgroupAttachment : IDisposable
     /// <summary>The id of the cgroup (its inode number) a link is attached to (links only).</summary>
     public ulong CgroupId => LinkFd is not null ? QueryLink(LinkFd).CgroupId : throw new InvalidOperationException("Not a bpf_link attachment.");
 
+    /// <summary>Whether a link no longer holds a cgroup hook: detached by <see cref="DetachLink"/> (BPF_LINK_DETACH) or by
+    /// the removal of its cgroup. Such a link stays a valid object (its fd and pins live on) but runs nothing, and
+    /// <see cref="Update"/> on it fails with ENOLINK. Links only.</summary>
+    public bool IsDefunct => CgroupId == 0;
+
+    /// <summary>BPF_LINK_DETACH (Linux 5.9): detaches the link from its cgroup now, even while pins or other
+    /// descriptors still hold the link (closing our fd would not detach a pinned link, and unpinning detaches only
+    /// later, from a kernel work item). The link object stays until its last reference goes (see <see cref="IsDefunct"/>).</summary>
+    /// <exception cref="InvalidOperationException">Not a bpf_link attachment.</exception>
+    /// <exception cref="BpfException">The kernel refused (EOPNOTSUPP before 5.9).</exception>
+    public void DetachLink()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (LinkFd is null) throw new InvalidOperationException("Only bpf_link attachments can be detached with BPF_LINK_DETACH; this one used BPF_PROG_ATTACH (dispose it).");
+        var leases = new List<SafeHandleLease>();
+        try
+        {
+            var attr = new SingleWordAttr { Value = (uint)leases.Lease(LinkFd) };
+            BpfSyscall.Invoke(BpfCommand.LinkDetach, ref attr, "link");
+        }
+        finally
+        {
+            leases.ReleaseAll();
+        }
+    }
+
     /// <summary>Atomically replaces the attached program: BPF_LINK_UPDATE for links; for BPF_PROG_ATTACH in multi mode
     /// BPF_F_REPLACE naming the old program, in exclusive and override mode a re-attach (the kernel replaces the hook's one program).</summary>
     public void Update(BpfProgram newProgram)

@@ -5,6 +5,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using SockOps.Emit.Hosting;
 using SockOps.Emit.Runtime;
 using SockOps.Emit.TestSupport;
 using SockOps.Programs;

@@ -153,6 +153,62 @@ public class CgroupAttachTests
     }
 
     [Fact]
+    public void Link_detach_is_synchronous_with_a_pin_and_leaves_a_defunct_link_that_refuses_updates()
+    {
+        KernelGate.Require();
+        string path = Path.Combine(BpfFs.EnsureMounted(), "sockops_emit_link_" + Guid.NewGuid().ToString("N")[..12]);
+        using var cgroup = Cgroup.CreateTemporary();
+        try
+        {
+            using var program = BpfProgram.Load(SockOpsProgram("detach", Mov64(0, 1), Exit()));
+            using var second = BpfProgram.Load(SockOpsProgram("detach2", Mov64(0, 1), Exit()));
+            using var attachment = cgroup.Attach(program);
+            attachment.Pin(path);
+            // The link reports the cgroup by its inode number: the same id Cgroup.Id reads with statx.
+            Assert.Equal(cgroup.Id, attachment.CgroupId);
+            Assert.False(attachment.IsDefunct);
+            // What the query lists can be opened by id (the hosting layer names foreign programs this way).
+            using (var listed = BpfProgram.OpenById(Assert.Single(cgroup.QueryPrograms(AttachType.CgroupSockOps))))
+                Assert.Equal(("detach", program.Info.Tag), (listed.Name, listed.Info.Tag));
+            attachment.DetachLink();
+            // No waiting: BPF_LINK_DETACH removes the program from the hook before it returns, pin or not.
+            Assert.Empty(cgroup.QueryPrograms(AttachType.CgroupSockOps));
+            using var reopened = CgroupAttachment.OpenPinnedLink(path);
+            Assert.True(reopened.IsDefunct);
+            Assert.Equal(0UL, reopened.CgroupId);
+            var refused = Assert.Throws<BpfException>(() => reopened.Update(second));
+            Assert.Equal("ENOLINK", refused.ErrnoName);
+        }
+        finally
+        {
+            if (File.Exists(path)) BpfFs.Unpin(path);
+        }
+    }
+
+    [Fact]
+    public void A_pinned_link_whose_cgroup_was_removed_is_defunct()
+    {
+        KernelGate.Require();
+        string path = Path.Combine(BpfFs.EnsureMounted(), "sockops_emit_link_" + Guid.NewGuid().ToString("N")[..12]);
+        try
+        {
+            using var program = BpfProgram.Load(SockOpsProgram("gone", Mov64(0, 1), Exit()));
+            using (var cgroup = Cgroup.CreateTemporary())
+            using (var attachment = cgroup.Attach(program))
+                attachment.Pin(path);
+            // The cgroup's removal releases its programs from a kernel work item (cgroup_bpf_release): poll.
+            using var reopened = CgroupAttachment.OpenPinnedLink(path);
+            var deadline = DateTime.UtcNow.AddSeconds(5);
+            while (!reopened.IsDefunct && DateTime.UtcNow < deadline) Thread.Sleep(10);
+            Assert.True(reopened.IsDefunct);
+        }
+        finally
+        {
+            if (File.Exists(path)) BpfFs.Unpin(path);
+        }
+    }
+
+    [Fact]
     public void Links_cannot_express_exclusive_mode()
     {
         KernelGate.Require();

@@ -4,9 +4,9 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using SockOps.Emit;
 using SockOps.Emit.Assembler;
+using SockOps.Emit.Hosting;
 using SockOps.Emit.Runtime;
 using SockOps.Programs;
-using SockOps.Programs.Hosting;
 
 namespace SockOps.KernelMatrix;
 

@@ -3,9 +3,9 @@ using System.Globalization;
 using CsCheck;
 using SockOps.Emit;
 using SockOps.Emit.Assembler;
+using SockOps.Emit.Hosting;
 using SockOps.Emit.Runtime;
 using SockOps.Emit.Tests.Fuzz;
-using SockOps.Programs.Hosting;
 
 namespace SockOps.KernelMatrix;
 

@@ -1,8 +1,8 @@
 using SockOps.Emit;
 using SockOps.Emit.Assembler;
+using SockOps.Emit.Hosting;
 using SockOps.Emit.Runtime;
 using SockOps.Emit.TestSupport;
-using SockOps.Programs.Hosting;
 
 namespace SockOps.Programs.Tests;
 

@@ -1,9 +1,9 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using SockOps.Emit;
+using SockOps.Emit.Hosting;
 using SockOps.Emit.Runtime;
 using SockOps.Emit.TestSupport;
-using SockOps.Programs.Hosting;
 
 namespace SockOps.Programs.Tests;
 

@@ -160,7 +160,7 @@ internal sealed class Attached : IDisposable
         Cgroup = Cgroup.CreateTemporary(prefix: "sockops-programs");
         try
         {
-            Program = Hosting.SockOpsHost.Load(image);
+            Program = SockOps.Emit.Hosting.SockOpsHost.Load(image);
             Program.AttachTo(Cgroup);
         }
         catch
@@ -173,7 +173,7 @@ internal sealed class Attached : IDisposable
 
     public Cgroup Cgroup { get; }
 
-    public Hosting.LoadedSockOpsProgram Program { get; }
+    public SockOps.Emit.Hosting.LoadedSockOpsProgram Program { get; }
 
     public IReadOnlyList<ConnectionView> Run(string arguments) => Traffic.Run(Cgroup, arguments);
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using SockOps.Emit;
+using SockOps.Emit.Hosting;
 using SockOps.Emit.Runtime;
 
 namespace SockOps.Programs.Hosting;

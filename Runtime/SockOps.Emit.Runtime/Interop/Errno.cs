@@ -7,7 +7,7 @@ internal static class Errno
         ENOMEM = 12, EACCES = 13, EFAULT = 14, EBUSY = 16, EEXIST = 17, EXDEV = 18, ENODEV = 19, ENOTDIR = 20,
         EISDIR = 21, EINVAL = 22, ENFILE = 23, EMFILE = 24, ENOSPC = 28, ERANGE = 34, ENAMETOOLONG = 36,
         ENOSYS = 38, ENOTEMPTY = 39, ELOOP = 40, EBADMSG = 74, EOVERFLOW = 75, EOPNOTSUPP = 95,
-        ETOOMANYREFS = 109, ECANCELED = 125, ENOTSUPP = 524;
+        ETOOMANYREFS = 109, ECANCELED = 125, ENOLINK = 67, ENOTSUPP = 524;
 
     public static string Name(int errno) => errno switch
     {
@@ -17,7 +17,7 @@ internal static class Errno
         EISDIR => "EISDIR", EINVAL => "EINVAL", ENFILE => "ENFILE", EMFILE => "EMFILE", ENOSPC => "ENOSPC",
         ERANGE => "ERANGE", ENAMETOOLONG => "ENAMETOOLONG", ENOSYS => "ENOSYS", ENOTEMPTY => "ENOTEMPTY",
         ELOOP => "ELOOP", EBADMSG => "EBADMSG", EOVERFLOW => "EOVERFLOW", EOPNOTSUPP => "EOPNOTSUPP",
-        ETOOMANYREFS => "ETOOMANYREFS", ECANCELED => "ECANCELED", ENOTSUPP => "ENOTSUPP",
+        ETOOMANYREFS => "ETOOMANYREFS", ECANCELED => "ECANCELED", ENOLINK => "ENOLINK", ENOTSUPP => "ENOTSUPP",
         _ => "errno " + errno.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 

@@ -2,7 +2,7 @@ using SockOps.Emit;
 using SockOps.Emit.Assembler;
 using SockOps.Emit.Runtime;
 
-namespace SockOps.Programs.Hosting;
+namespace SockOps.Emit.Hosting;
 
 /// <summary>
 /// The running kernel lacks a feature a program uses (<see cref="ProgramImage.RequiredFeatures"/>): found before

@@ -1,7 +1,7 @@
 using SockOps.Emit;
 using SockOps.Emit.Runtime;
 
-namespace SockOps.Programs.Hosting;
+namespace SockOps.Emit.Hosting;
 
 /// <summary>
 /// A sock_ops program loaded from a <see cref="ProgramImage"/>, with its maps, ring buffer readers and cgroup

@@ -1,7 +1,7 @@
 using SockOps.Emit;
 using SockOps.Emit.Runtime;
 
-namespace SockOps.Programs.Hosting;
+namespace SockOps.Emit.Hosting;
 
 /// <summary>
 /// The kernel verifier refused a DSL program. The message names the C# statement that emitted the failing

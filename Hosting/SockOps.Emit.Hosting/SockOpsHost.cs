@@ -3,7 +3,7 @@ using SockOps.Emit.Assembler;
 using SockOps.Emit.Runtime;
 using SockOps.Emit.Objects;
 
-namespace SockOps.Programs.Hosting;
+namespace SockOps.Emit.Hosting;
 
 /// <summary>
 /// Loads DSL programs (<see cref="ProgramImage"/>) into the kernel: the image's <see cref="ProgramImage.ToObject"/>
@@ -21,16 +21,26 @@ public static class SockOpsHost
     /// <exception cref="KernelNotSupportedException">The running kernel lacks a feature the program uses (checked before anything is created).</exception>
     /// <exception cref="ProgramRefusedException">The verifier refused the program; the message names the C# line.</exception>
     /// <exception cref="BpfException">A map or the program could not be created for another reason.</exception>
-    public static LoadedSockOpsProgram Load(ProgramImage image, VerifierLogLevel logLevel = VerifierLogLevel.None, bool debugInfo = true)
+    public static LoadedSockOpsProgram Load(ProgramImage image, VerifierLogLevel logLevel = VerifierLogLevel.None, bool debugInfo = true) =>
+        Load(image, new ObjectLoadOptions { LogLevel = logLevel }, debugInfo, pinMap: null);
+
+    /// <summary>As <see cref="Load(ProgramImage, VerifierLogLevel, bool)"/>; <paramref name="pinMap"/> picks the maps pinned
+    /// by name under <see cref="ObjectLoadOptions.PinDirectory"/> (and reused from there when already pinned).</summary>
+    internal static LoadedSockOpsProgram Load(ProgramImage image, ObjectLoadOptions options, bool debugInfo, Func<ObjectMap, bool>? pinMap)
     {
         ArgumentNullException.ThrowIfNull(image);
         KernelCompatibility.Check(image);
         var obj = image.ToObject();
-        if (!debugInfo)
-            obj = new BpfObject(obj.Programs.Select(p => p with { FuncInfo = [], LineInfo = [] }), obj.Maps, obj.Btf);
+        if (!debugInfo || pinMap is not null)
+        {
+            obj = new BpfObject(
+                debugInfo ? obj.Programs : obj.Programs.Select(p => p with { FuncInfo = [], LineInfo = [] }),
+                pinMap is null ? obj.Maps : obj.Maps.Select(m => pinMap(m) ? m with { Pinning = MapPinning.ByName } : m),
+                obj.Btf);
+        }
         try
         {
-            return new LoadedSockOpsProgram(image, ObjectLoader.Load(obj, new ObjectLoadOptions { LogLevel = logLevel }));
+            return new LoadedSockOpsProgram(image, ObjectLoader.Load(obj, options));
         }
         catch (VerifierException e)
         {
