@@ -213,7 +213,10 @@ public sealed class LoopbackTraffic : IDisposable
         ArgumentNullException.ThrowIfNull(entry);
         string host = Environment.ProcessPath ?? throw new InvalidOperationException("The current executable is unknown.");
         var start = new ProcessStartInfo(host) { UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(host) == "dotnet") start.ArgumentList.Add(entry.Location);
+        // Under `dotnet x.dll` the app's dll is beside the runtime config in AppContext.BaseDirectory; Assembly.Location
+        // would be empty in a single-file app (IL3000), where the process path itself is the app.
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, entry.GetName().Name + ".dll"));
         foreach (string a in arguments) start.ArgumentList.Add(a);
         return start;
     }
