@@ -42,10 +42,13 @@ public static class KernelRequirement
     /// </summary>
     /// <param name="reason">What is missing, or null.</param>
     /// <exception cref="KernelRequirementException"><paramref name="reason"/> is not null and <see cref="Required"/> is set.</exception>
-    public static string? Gate(string? reason)
+    public static string? Gate(string? reason) => Gate(reason, Required);
+
+    /// <summary><see cref="Gate(string?)"/> with the requirement given instead of read from the environment.</summary>
+    internal static string? Gate(string? reason, bool required)
     {
         if (reason is null) return null;
-        if (Required) throw new KernelRequirementException(reason);
+        if (required) throw new KernelRequirementException(reason);
         return reason;
     }
 

@@ -92,7 +92,10 @@ public static class ProgramSnapshot
     /// <exception cref="ArgumentException"><paramref name="verifiedPath"/> does not end in <c>.verified.txt</c>.</exception>
     /// <exception cref="SnapshotMismatchException">The text differs from the verified snapshot.</exception>
     /// <exception cref="SnapshotMissingException">There is no verified snapshot (and it was not accepted).</exception>
-    public static void VerifyFile(string text, string verifiedPath)
+    public static void VerifyFile(string text, string verifiedPath) => VerifyFile(text, verifiedPath, IsCi, IsAcceptRequested);
+
+    /// <summary><see cref="VerifyFile(string, string)"/> with CI and accept given instead of read from the environment.</summary>
+    internal static void VerifyFile(string text, string verifiedPath, bool ci, bool acceptRequested)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentException.ThrowIfNullOrWhiteSpace(verifiedPath);
@@ -102,7 +105,7 @@ public static class ProgramSnapshot
         string receivedPath = verifiedPath[..^VerifiedSuffix.Length] + ".received.txt";
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(verifiedPath))!);
         string received = Normalize(text);
-        bool accept = IsAcceptRequested && !IsCi;
+        bool accept = acceptRequested && !ci;
 
         if (!File.Exists(verifiedPath))
         {
@@ -113,7 +116,7 @@ public static class ProgramSnapshot
                 return;
             }
             File.WriteAllText(receivedPath, received);
-            throw new SnapshotMissingException(verifiedPath, receivedPath, IsCi);
+            throw new SnapshotMissingException(verifiedPath, receivedPath, ci);
         }
 
         string verified = Normalize(File.ReadAllText(verifiedPath));
