@@ -1,3 +1,4 @@
+using SockOps.Emit.Testing;
 using Xunit;
 
 namespace SockOps.Emit.TestSupport;
@@ -8,15 +9,14 @@ namespace SockOps.Emit.TestSupport;
 /// </summary>
 public static class KernelGate
 {
-    private static readonly Lazy<string?> MissingReason = new(FindMissingReason);
-
     /// <summary>True when SOCKOPS_REQUIRE_KERNEL=1: a kernel test may not skip.</summary>
     public static bool Required => Environment.GetEnvironmentVariable("SOCKOPS_REQUIRE_KERNEL") == "1";
 
     /// <summary>Skips (or, when required, fails) the calling test unless the kernel facilities are usable.</summary>
     public static void Require()
     {
-        if (MissingReason.Value is { } reason) Skip(reason);
+        // The public kit's gate finds the reason; this class maps it to xunit's skip and failure.
+        if (KernelRequirement.MissingReason is { } reason) Skip(reason);
     }
 
     /// <summary>
@@ -80,32 +80,9 @@ public static class KernelGate
     {
         Require();
         const int CapSysAdmin = 21;
-        if ((ReadEffectiveCapabilities() & (1UL << CapSysAdmin)) != 0) return;
+        if (KernelRequirement.HasCapability(CapSysAdmin)) return;
         const string reason = "the process lacks CAP_SYS_ADMIN, needed to create a private network namespace";
         if (Required) Assert.Fail("SOCKOPS_REQUIRE_KERNEL=1 but the kernel test cannot run: " + reason);
         Assert.Skip(reason);
-    }
-
-    private static string? FindMissingReason()
-    {
-        if (!OperatingSystem.IsLinux()) return "not Linux: BPF needs a Linux kernel";
-        ulong effective = ReadEffectiveCapabilities();
-        const int CapNetAdmin = 12, CapSysAdmin = 21, CapBpf = 39;
-        bool hasBpf = (effective & (1UL << CapBpf)) != 0 || (effective & (1UL << CapSysAdmin)) != 0;
-        if (!hasBpf) return "the process lacks CAP_BPF (run as root or grant cap_bpf,cap_net_admin)";
-        if ((effective & (1UL << CapNetAdmin)) == 0) return "the process lacks CAP_NET_ADMIN (needed for sock_ops programs)";
-        if (!File.Exists("/proc/self/mountinfo") || !File.ReadAllText("/proc/self/mountinfo").Contains(" - cgroup2 ", StringComparison.Ordinal))
-            return "no cgroup2 file system is mounted";
-        return null;
-    }
-
-    private static ulong ReadEffectiveCapabilities()
-    {
-        foreach (string line in File.ReadLines("/proc/self/status"))
-        {
-            if (line.StartsWith("CapEff:", StringComparison.Ordinal))
-                return Convert.ToUInt64(line["CapEff:".Length..].Trim(), 16);
-        }
-        return 0;
     }
 }

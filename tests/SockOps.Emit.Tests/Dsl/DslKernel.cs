@@ -53,35 +53,7 @@ internal static class DslKernel
     }
 
     /// <summary>The listing used by snapshots: slot, llvm syntax, hex bytes, C# line.</summary>
-    public static string Listing(ProgramImage image)
-    {
-        var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"; {image.Name}: {image.Slots} slots, {image.StackSize} bytes of stack, license {image.License}\n");
-        foreach (var map in image.Maps)
-        {
-            sb.Append(CultureInfo.InvariantCulture, $"; map {map.Name}: {map.Kind} key {map.KeySize} value {map.ValueSize} max {map.MaxEntries} flags {map.Flags}{(map.Frozen ? ", frozen" : "")}\n");
-            if (!map.InitialValue.IsEmpty) sb.Append(CultureInfo.InvariantCulture, $";   initial value \"{map.InitialValueText()}\"\n");
-        }
-        int slot = 0;
-        var bytes = new byte[16];
-        for (int i = 0; i < image.Instructions.Count; i++)
-        {
-            var insn = image.Instructions[i];
-            int n = insn.WriteTo(bytes);
-            string hex = Convert.ToHexString(bytes, 0, n).ToLowerInvariant();
-            hex = string.Join(' ', Enumerable.Range(0, n).Select(k => hex.Substring(2 * k, 2)));
-            string text = Disassembler.Format(insn, DisassemblySyntax.Llvm);
-            var map = image.MapReferences.FirstOrDefault(r => r.InstructionIndex == i);
-            if (map.MapName is not null) text += $" ; map {map.MapName}";
-            var kfunc = image.KfuncReferences.FirstOrDefault(r => r.InstructionIndex == i);
-            if (kfunc.Name is not null) text += $" ; kfunc {kfunc.Name}";
-            var loc = image.SourceMap[i];
-            string where = loc.Line == 0 ? "" : $"{Path.GetFileName(loc.File)}:{loc.Line}";
-            sb.Append(CultureInfo.InvariantCulture, $"{slot,4}: {text,-44} {hex,-47} {where}\n");
-            slot += insn.Slots;
-        }
-        return sb.ToString();
-    }
+    public static string Listing(ProgramImage image) => SockOps.Emit.Testing.ProgramListing.Format(image);
 
     /// <summary>Snapshot + kernel load: every DSL test program is proven to load.</summary>
     public static void VerifyAndLoad(ProgramImage image, string snapshotName, [System.Runtime.CompilerServices.CallerFilePath] string callerFile = "")
