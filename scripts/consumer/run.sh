@@ -74,6 +74,8 @@ else
 fi
 [ "$tests_rc" -eq 0 ] || tail -40 "$out/tests.log" >&2
 
+# (After the SockOps.Emit.Hosting merge: add it to packages.slnf and PackageTests.Expected, and its IHost test to the consumer.)
+
 # 4. The tool from the feed, as a user installs it, then run. Its NuGet configuration has no source of its own (the
 # tool package carries all it needs), so --add-source is the only place SockOps.Cli can come from; the consumer's
 # nuget.config cannot be used here, since dotnet refuses --add-source together with package source mapping.
