@@ -69,6 +69,19 @@ public sealed class LoopbackHarnessTests
     }
 
     [Fact]
+    public void Without_a_private_namespace_the_client_uses_this_one()
+    {
+        TestPrograms.RequireKernel();
+        using var attached = AttachedProgram.Attach(TestPrograms.Buffers());
+        var result = attached.RunLoopback(new LoopbackOptions { PrivateNetworkNamespace = false });
+        Assert.False(result.PrivateNetworkNamespace);
+        // The namespace's settings are this process's own: the client read them in the same namespace.
+        Assert.Equal(int.Parse(File.ReadAllText("/proc/sys/net/core/wmem_max").Trim(), System.Globalization.CultureInfo.InvariantCulture), result.WmemMax);
+        Assert.Equal(File.ReadAllText("/proc/sys/net/ipv4/tcp_congestion_control").Trim(), result.DefaultCongestionControl);
+        Assert.Equal(2 * TestPrograms.BufferSize, Assert.Single(result.Connections).Server.ReceiveBuffer);
+    }
+
+    [Fact]
     public void A_client_failure_is_a_harness_exception_with_its_message()
     {
         TestPrograms.RequireKernel();
