@@ -74,7 +74,8 @@ else
 fi
 [ "$tests_rc" -eq 0 ] || tail -40 "$out/tests.log" >&2
 
-# (After the SockOps.Emit.Hosting merge: add it to packages.slnf and PackageTests.Expected, and its IHost test to the consumer.)
+# (SockOps.Emit.Hosting is packed and its metadata checked; a consumer test hosting PortBuffers in a real IHost goes
+# beside PortBuffersTests.cs, with a PackageReference to SockOps.Emit.Hosting in Consumer.Tests.csproj.)
 
 # 4. The tool from the feed, as a user installs it, then run. Its NuGet configuration has no source of its own (the
 # tool package carries all it needs), so --add-source is the only place SockOps.Cli can come from; the consumer's

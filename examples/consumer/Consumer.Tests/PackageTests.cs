@@ -7,7 +7,7 @@ namespace Consumer.Tests;
 public sealed class PackageTests
 {
     private static readonly string[] Expected =
-        ["SockOps.Emit.Assembler", "SockOps.Emit.Runtime", "SockOps.Emit", "SockOps.Programs", "SockOps.Emit.Testing", "SockOps.Cli"];
+        ["SockOps.Emit.Assembler", "SockOps.Emit.Runtime", "SockOps.Emit", "SockOps.Programs", "SockOps.Emit.Hosting", "SockOps.Emit.Testing", "SockOps.Cli"];
 
     [Fact]
     public void Every_package_has_license_readme_repository_symbols_and_one_version()
