@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The packages as a user gets them: packs every library and the sockops tool into a folder feed, then the consumer
 # project outside the solution (examples/consumer) restores SockOps.* from that feed only, builds its own DSL program,
-# runs its tests (package metadata, snapshot, behaviour on the kernel), and the tool is installed from the feed with
+# runs its tests (package metadata, snapshot, behaviour on the kernel, hosted in a generic host), and the tool is installed from the feed with
 # `dotnet tool install --add-source` and run.
 #
 # Writes artifacts/consumer/results.tsv: one PASS/FAIL line per step and per consumer test (as the kernel matrix's
@@ -46,7 +46,7 @@ else
   record FAIL build "see $out/build.log"; tail -30 "$out/build.log" >&2; finish
 fi
 # Where each SockOps package was restored from: the feed, proven by its .nupkg.metadata.
-for id in sockops.emit sockops.emit.runtime sockops.emit.testing; do
+for id in sockops.emit sockops.emit.runtime sockops.emit.testing sockops.emit.hosting; do
   meta="$consumer/packages/$id/$version/.nupkg.metadata"
   if [ -f "$meta" ] && grep -q '"source": *"'"$root/$feed"'/*"' "$meta"; then
     record PASS "source $id" "$root/$feed"
@@ -73,9 +73,6 @@ else
   record FAIL tests "no TRX report (exit $tests_rc), see $out/tests.log"
 fi
 [ "$tests_rc" -eq 0 ] || tail -40 "$out/tests.log" >&2
-
-# (SockOps.Emit.Hosting is packed and its metadata checked; a consumer test hosting PortBuffers in a real IHost goes
-# beside PortBuffersTests.cs, with a PackageReference to SockOps.Emit.Hosting in Consumer.Tests.csproj.)
 
 # 4. The tool from the feed, as a user installs it, then run. Its NuGet configuration has no source of its own (the
 # tool package carries all it needs), so --add-source is the only place SockOps.Cli can come from; the consumer's
