@@ -56,6 +56,12 @@ public sealed class HostedSockOpsProgram
     /// <summary>The kernel id of the program this start replaced in a pinned link (<see cref="SockOpsAttachOutcome.Updated"/>), else null.</summary>
     public uint? PreviousProgramId { get; }
 
+    /// <summary>
+    /// During a start that swapped this program into a pinned link: the program it replaced, held open so that a start
+    /// failing on a later program can swap it back (the link's reference was the only one keeping it alive).
+    /// </summary>
+    internal BpfProgram? Replaced { get; set; }
+
     /// <summary>The bpf_link's kernel id (the same across restarts while the link stays pinned).</summary>
     public uint LinkId { get; }
 

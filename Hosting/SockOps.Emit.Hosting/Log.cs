@@ -43,4 +43,11 @@ internal static partial class Log
 
     [LoggerMessage(13, LogLevel.Error, "Detaching '{Program}' failed")]
     public static partial void DetachFailed(ILogger logger, string program, Exception error);
+
+    [LoggerMessage(14, LogLevel.Warning, "The start failed after '{Program}' was swapped into link {LinkId}: swapped program {PreviousProgramId} back in, so the cgroup runs the version it ran before the start")]
+    public static partial void ProgramRolledBack(ILogger logger, string program, uint linkId, uint previousProgramId);
+
+    [LoggerMessage(15, LogLevel.Error, "The start failed after '{Program}' was swapped into link {LinkId}, and swapping program {PreviousProgramId} back failed: the link keeps the new version")]
+    public static partial void RollbackFailed(ILogger logger, string program, uint linkId, uint previousProgramId, Exception exception);
+
 }

@@ -46,6 +46,8 @@ internal sealed class SockOpsHostedService : IHostedService, IDisposable
         }
         catch (Exception e)
         {
+            // An upgrade is all or nothing: links this start already swapped to the new version get the old one back.
+            RollBackUpdates();
             // What this start attached goes; with KeepAttachedOnStop what is pinned stays, as at a stop (a failed
             // upgrade must not leave the cgroup without the version that ran before).
             ReleaseAll(detach: !_keepAttached);
@@ -103,6 +105,7 @@ internal sealed class SockOpsHostedService : IHostedService, IDisposable
                 _hosted.Add(Attach(loaded[i], options));
                 loaded[i] = null!; // owned by the hosted program now
             }
+            foreach (var hosted in _hosted) ReleaseReplaced(hosted); // the upgrade is complete
         }
         catch
         {
@@ -191,7 +194,10 @@ internal sealed class SockOpsHostedService : IHostedService, IDisposable
         if (linkPath is not null && File.Exists(linkPath))
         {
             if (TryUpdatePinned(loaded, linkPath, cgroup) is { } updated)
-                return new HostedSockOpsProgram(loaded, updated.Link, cgroup, SockOpsAttachOutcome.Updated, updated.OldProgramId, linkPath, mapDirectory, _metrics);
+                return new HostedSockOpsProgram(loaded, updated.Link, cgroup, SockOpsAttachOutcome.Updated, updated.OldProgramId, linkPath, mapDirectory, _metrics)
+                {
+                    Replaced = updated.Replaced,
+                };
             outcome = SockOpsAttachOutcome.Reattached;
         }
 
@@ -214,7 +220,7 @@ internal sealed class SockOpsHostedService : IHostedService, IDisposable
 
     /// <summary>Swaps the program into the link pinned at <paramref name="linkPath"/> when that link still holds this
     /// cgroup's hook; otherwise removes the stale pin (detaching a link still attached elsewhere) and returns null.</summary>
-    private (CgroupAttachment Link, uint OldProgramId)? TryUpdatePinned(LoadedSockOpsProgram loaded, string linkPath, Cgroup cgroup)
+    private (CgroupAttachment Link, uint OldProgramId, BpfProgram? Replaced)? TryUpdatePinned(LoadedSockOpsProgram loaded, string linkPath, Cgroup cgroup)
     {
         string name = loaded.Image.Name;
         CgroupAttachment? pinned = null;
@@ -234,10 +240,28 @@ internal sealed class SockOpsHostedService : IHostedService, IDisposable
             else
             {
                 uint old = pinned.ProgramId;
-                pinned.Update(loaded.Program);
+                // Held until the start completes: if a later program fails, this one goes back into the link.
+                BpfProgram? replaced = null;
+                try
+                {
+                    replaced = BpfProgram.OpenById(old);
+                }
+                catch (BpfException)
+                {
+                    // Gone between the query and the open: nothing to roll back to.
+                }
+                try
+                {
+                    pinned.Update(loaded.Program);
+                }
+                catch
+                {
+                    replaced?.Dispose();
+                    throw;
+                }
                 uint linkId = pinned.LinkId;
                 Log.ProgramUpdated(_logger, name, linkId, cgroup.Path, old, loaded.Program.Info.Id);
-                return (pinned, old);
+                return (pinned, old, replaced);
             }
         }
         catch (BpfException e) when (e.ErrnoName == "ENOLINK")
@@ -278,6 +302,34 @@ internal sealed class SockOpsHostedService : IHostedService, IDisposable
                 // Detached and freed since the query.
             }
         }
+    }
+
+    /// <summary>After a failed start: every link this start swapped to the new version gets the program it held before.</summary>
+    private void RollBackUpdates()
+    {
+        foreach (var hosted in _hosted)
+        {
+            if (hosted.Replaced is not { } previous) continue;
+            try
+            {
+                hosted.Attachment.Update(previous);
+                Log.ProgramRolledBack(_logger, hosted.Name, hosted.LinkId, previous.Info.Id);
+            }
+            catch (BpfException e)
+            {
+                Log.RollbackFailed(_logger, hosted.Name, hosted.LinkId, previous.Info.Id, e);
+            }
+            finally
+            {
+                ReleaseReplaced(hosted);
+            }
+        }
+    }
+
+    private static void ReleaseReplaced(HostedSockOpsProgram hosted)
+    {
+        hosted.Replaced?.Dispose();
+        hosted.Replaced = null;
     }
 
     private void ReleaseAll(bool detach)

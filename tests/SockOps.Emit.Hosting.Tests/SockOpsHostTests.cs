@@ -351,6 +351,76 @@ public class SockOpsHostTests
         }
     }
 
+    /// <summary>An upgrade is all or nothing: when a later program cannot be attached (here because the cgroup already
+    /// holds the kernel's maximum of 64 programs, BPF_CGROUP_MAX_PROGS), the pinned link this start had already swapped
+    /// to the new version gets the previous version back, so the cgroup keeps running what it ran before.</summary>
+    [Fact]
+    public async Task A_start_that_fails_after_swapping_a_pinned_link_swaps_the_previous_version_back()
+    {
+        KernelGate.Require();
+        using var cgroup = Cgroup.CreateTemporary();
+        string pins = TestHost.NewPinDirectory();
+        string linkPath = Path.Combine(pins, "bufs", "link");
+        var ct = TestContext.Current.CancellationToken;
+        var fillers = new List<(LoadedSockOpsProgram Program, CgroupAttachment Link)>();
+        try
+        {
+            uint v1, linkId;
+            using (var first = TestHost.Build(o =>
+            {
+                o.CgroupPath = cgroup.Path;
+                o.PinDirectory = pins;
+                o.KeepAttachedOnStop = true;
+                o.AddProgram(Bufs(55001, 60000));
+            }))
+            {
+                await first.StartAsync(ct);
+                var bufs = first.Services.GetRequiredService<SockOpsPrograms>()["bufs"];
+                (v1, linkId) = (bufs.ProgramId, bufs.LinkId);
+                await first.StopAsync(ct);
+            }
+
+            for (int i = 0; i < 63; i++)
+            {
+                var filler = SockOpsHost.Load(SockOpsProgram.Build("filler", b => b.Return(1)));
+                fillers.Add((filler, CgroupAttachment.Attach(cgroup, filler.Program, AttachType.CgroupSockOps, CgroupAttachMode.Multi, AttachMechanism.Link)));
+            }
+            Assert.Equal(64, cgroup.QueryPrograms(AttachType.CgroupSockOps).Count);
+
+            var logs = new LogSink();
+            using var upgrade = TestHost.Build(o =>
+            {
+                o.CgroupPath = cgroup.Path;
+                o.PinDirectory = pins;
+                o.KeepAttachedOnStop = true;
+                o.AddProgram(Bufs(55001, 90000));                               // v2: swapped into the pinned link first
+                o.AddProgram(SockOpsProgram.Build("second", b => b.Return(1))); // a new link: the 65th program, refused
+            }, logs: logs);
+            var failure = await Assert.ThrowsAsync<BpfException>(() => upgrade.StartAsync(ct));
+            Assert.Equal("E2BIG", failure.ErrnoName);
+            Assert.Contains("Swapped 'bufs' into its pinned bpf_link", logs.Text, StringComparison.Ordinal);
+            Assert.Contains($"swapped program {v1} back in", logs.Text, StringComparison.Ordinal);
+
+            // The kernel's view: the same link, holding v1 again; nothing of the failed start left on the cgroup.
+            using var pinned = CgroupAttachment.OpenPinnedLink(linkPath);
+            Assert.Equal(linkId, pinned.LinkId);
+            Assert.Equal(v1, pinned.ProgramId);
+            var attached = cgroup.QueryPrograms(AttachType.CgroupSockOps);
+            Assert.Equal(64, attached.Count);
+            Assert.Contains(v1, attached);
+            pinned.DetachLink();
+        }
+        finally
+        {
+            foreach (var (program, link) in fillers)
+            {
+                link.Dispose();
+                program.Dispose();
+            }
+            TestHost.RemovePins(pins);
+        }
+    }
+
     /// <summary>The service's cgroup was removed and created again between two runs (e.g. its unit was restarted): the
     /// pinned link is defunct (cgroup_id 0), and the next start attaches to the new cgroup instead of updating it.</summary>
     [Fact]
