@@ -179,8 +179,12 @@ public sealed class BtfReader
     }
 
     /// <summary>Whether the BTF declares externs (a FUNC with extern linkage, or a DATASEC <c>.ksyms</c>/<c>.kconfig</c>), which the kernel refuses as they are.</summary>
-    public bool HasExterns => _types.Any(t => (t.Kind == BtfKind.Func && t.Vlen == (int)BtfFuncLinkage.Extern)
-        || (t.Kind == BtfKind.DataSection && t.Name is ".ksyms" or ".kconfig"));
+    public bool HasExterns => _types.Any(t => IsExternFunction(t) || (t.Kind == BtfKind.DataSection && t.Name is ".ksyms" or ".kconfig"));
+
+    /// <summary>Whether the BTF declares <paramref name="name"/> as an extern function (how clang declares a kfunc).</summary>
+    internal bool DeclaresExternFunction(string name) => _types.Any(t => IsExternFunction(t) && t.Name == name);
+
+    private static bool IsExternFunction(BtfType t) => t.Kind == BtfKind.Func && t.Vlen == (int)BtfFuncLinkage.Extern;
 
     /// <summary>
     /// A copy the kernel accepts, rewritten as libbpf rewrites an object's BTF before loading it: an extern FUNC gets
@@ -221,7 +225,7 @@ public sealed class BtfReader
 
         foreach (var t in _types)
         {
-            if (t.Kind == BtfKind.Func && t.Vlen == (int)BtfFuncLinkage.Extern)
+            if (IsExternFunction(t))
             {
                 Set(t.RecordOffset + 4, (uint)BtfKind.Func << 24 | (uint)BtfFuncLinkage.Global);
                 var proto = Type(t.SizeOrType);

@@ -381,7 +381,7 @@ public static class ElfObjectReader
                     // A kfunc: clang writes "call -1" (BPF_PSEUDO_CALL) with R_BPF_64_32 against the extern and declares it
                     // in BTF as an extern FUNC in DATASEC .ksyms; the loader patches in the kernel's BTF id, as libbpf does.
                     if (type == Elf.RelocBpf64_32 && instruction.IsCall && instruction.SourceIndex == (byte)CallKind.Local && symbol.Type == Elf.TypeNoType
-                        && btf?.Types.Any(t => t.Kind == BtfKind.Func && t.Name == symbol.Name && t.Vlen == (int)BtfFuncLinkage.Extern) == true)
+                        && btf?.DeclaresExternFunction(symbol.Name) == true)
                     {
                         program.KfuncReferences.Add(new KfuncReference(index, symbol.Name));
                         program.Instructions[index] = new Instruction(instruction.Opcode, instruction.DestinationIndex, (byte)CallKind.Kfunc, instruction.Offset, 0);

@@ -87,7 +87,7 @@ public static class ElfObjectWriter
                     {
                         // libbpf resolves a kfunc from its BTF declaration (an extern FUNC, listed in DATASEC .ksyms) and
                         // checks that declaration's prototype against the kernel's.
-                        if (btf?.Types.Any(t => t.Kind == BtfKind.Func && t.Name == kfunc.Name && t.Vlen == (int)BtfFuncLinkage.Extern) != true)
+                        if (btf?.DeclaresExternFunction(kfunc.Name) != true)
                             throw new ObjectFileException($"Program '{program.Name}' calls kfunc '{kfunc.Name}', which the object's BTF does not declare (an extern FUNC with the kernel's prototype in DATASEC .ksyms).");
                         kfuncs.Add(kfunc.Name);
                     }
