@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SockOps.Emit.Runtime;
+using SockOps.Emit.TestSupport;
 
 namespace SockOps.Emit.Hosting.Tests;
 
@@ -81,31 +82,8 @@ internal sealed class SndBufClient : IDisposable
 
     /// <summary>Starts the client, moves it into <paramref name="cgroup"/>, then lets it connect.</summary>
     /// <param name="mode">A connection count, or "until-stop".</param>
-    public static SndBufClient Start(Cgroup cgroup, int port, string mode)
-    {
-        string script = Path.Combine(AppContext.BaseDirectory, "sndbuf_client.py");
-        var start = new ProcessStartInfo("python3", [script, port.ToString(CultureInfo.InvariantCulture), mode])
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start python3");
-        try
-        {
-            cgroup.AddProcess(process.Id);
-            process.StandardInput.WriteLine("go");
-            process.StandardInput.Flush();
-            return new SndBufClient(process);
-        }
-        catch
-        {
-            process.Kill();
-            process.Dispose();
-            throw;
-        }
-    }
+    public static SndBufClient Start(Cgroup cgroup, int port, string mode) =>
+        new(CgroupScript.Start(cgroup, "sndbuf_client.py", [port.ToString(CultureInfo.InvariantCulture), mode]));
 
     /// <summary>A snapshot of the values printed so far.</summary>
     public IReadOnlyList<int> Values

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using SockOps.Emit.Runtime;
+using SockOps.Emit.TestSupport;
 
 namespace SockOps.Programs.Tests;
 
@@ -71,20 +72,9 @@ internal sealed class Traffic : IDisposable
     /// </summary>
     internal static (Process Process, string Line) Launch(Cgroup cgroup, string script, string arguments)
     {
-        string path = Path.Combine(AppContext.BaseDirectory, script);
-        var start = new ProcessStartInfo("python3", $"{path} {arguments}")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start python3");
+        var process = CgroupScript.Start(cgroup, script, arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries));
         try
         {
-            cgroup.AddProcess(process.Id);
-            process.StandardInput.WriteLine("go");
-            process.StandardInput.Flush();
             var line = process.StandardOutput.ReadLineAsync();
             if (!line.Wait(TimeSpan.FromSeconds(60)) || line.Result is null)
                 throw new InvalidOperationException($"{script} {arguments} printed nothing: {Drain(process)}");
@@ -136,18 +126,7 @@ internal sealed class Traffic : IDisposable
         }
     }
 
-    internal static void Kill(Process process)
-    {
-        try
-        {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
-            process.WaitForExit(5000);
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        process.Dispose();
-    }
+    internal static void Kill(Process process) => CgroupScript.Kill(process);
 
     public void Dispose() => Kill(_process);
 }
